@@ -1,0 +1,38 @@
+# One entry point for set-up, running and testing. Everything installs into .venv.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+# Where Ivy caches the Delta JARs, shared by every clone on this machine.
+export INFLUENCE_JARS_CACHE ?= $(HOME)/.cache/influence/jars
+
+.PHONY: setup run test lock clean
+
+## setup: .venv with the locked dependencies, the project (editable) and the JVM packages
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m influence.spark --prefetch
+	touch $@
+
+## run: the whole pipeline on the built-in sample into ./lake
+run: setup
+	$(BIN)/influence run
+
+## test: the whole test suite
+test: setup
+	$(BIN)/python -m pytest
+
+## lock: recompile requirements.lock from the pins in pyproject.toml
+lock:
+	test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet uv==$(UV_VERSION); }
+	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 \
+	  --custom-compile-command "make lock" -o requirements.lock
+
+clean:
+	rm -rf $(VENV) lake spark-warehouse .pytest_cache
