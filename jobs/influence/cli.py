@@ -1,0 +1,230 @@
+"""The ``influence`` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from influence.config import ConfigError, Settings, load_config
+from influence.errors import InfluenceError
+
+app = typer.Typer(
+    name="influence",
+    help="Find the people who move a market: interaction exports in, influence scores out, as Delta tables.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+def _parse_date(value: Optional[str]) -> Optional[date]:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
+
+
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="YAML config file (see the README's Configuration).")]
+MasterOption = Annotated[Optional[str], typer.Option("--master", help="Spark master URL; default local[*] or $SPARK_MASTER.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout instead of tables.")]
+LakeOption = Annotated[Path, typer.Option("--lake", help="Lake folder holding the Delta tables.")]
+AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Date to score, YYYY-MM-DD; default the latest event date.")]
+
+
+def _settings(config: Optional[Path], master: Optional[str]) -> Settings:
+    return load_config(config, overrides={"spark": {"master": master}} if master else None)
+
+
+@contextmanager
+def _progress(quiet: bool = False) -> Iterator[Any]:
+    """A ``step(name)`` context manager that shows a spinner and the time each step took."""
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                        console=err, disable=quiet, transient=False)
+
+    @contextmanager
+    def step(name: str) -> Iterator[None]:
+        task = progress.add_task(name, total=1)
+        try:
+            yield
+        finally:
+            progress.update(task, completed=1)
+
+    with progress:
+        yield step
+
+
+def _spark(settings: Settings, step):
+    with step("start Spark"):
+        from influence.spark import get_spark
+
+        return get_spark(settings)
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    from influence.graph.pagerank import NotConverged
+
+    try:
+        yield
+    except (InfluenceError, ConfigError, NotConverged) as exc:
+        _fail(str(exc))
+
+
+def _print_json(payload: Any) -> None:
+    out.print_json(json.dumps(payload, default=str))
+
+
+def _top_table(top: list[dict[str, Any]], as_of: date) -> Table:
+    table = Table(title=f"Top influencers as of {as_of}")
+    for name, justify in (("rank", "right"), ("user", "left"), ("pagerank", "right"),
+                          ("engaged by", "right"), ("engages", "right")):
+        table.add_column(name, justify=justify)
+    for row in top:
+        table.add_row(str(row["rank"]), row["user_id"], f"{row['pagerank']:.5f}",
+                      str(row["in_degree"]), str(row["out_degree"]))
+    return table
+
+
+def _ingest_table(reports) -> Table:
+    table = Table(title="Ingested files")
+    for name in ("file", "profile", "status", "read", "accepted", "quarantined", "duplicate"):
+        table.add_column(name, justify="left" if name in ("file", "profile", "status") else "right",
+                         overflow="fold")
+    for r in reports:
+        table.add_row(Path(r.path).name, r.profile, r.status, str(r.rows_read), str(r.rows_accepted),
+                      str(r.rows_quarantined), str(r.rows_duplicate))
+    return table
+
+
+def _print_ingested(reports) -> None:
+    out.print(_ingest_table(reports))
+    for r in reports:
+        if r.status == "already ingested":
+            out.print(f"skipped {r.path}: already ingested (same sha256)", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the export into.")],
+    users: Annotated[int, typer.Option(min=2, help="Number of users.")] = 1000,
+    days: Annotated[int, typer.Option(min=1, help="Days of activity, ending on --end.")] = 90,
+    end: Annotated[Optional[str], typer.Option(help="Last day, YYYY-MM-DD (default 2026-06-30).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: same arguments, same bytes.")] = 7,
+    fmt: Annotated[str, typer.Option("--format", help="Export format: snap.")] = "snap",
+    as_json: JsonOption = False,
+) -> None:
+    """Write a realistic synthetic export (communities, bridges, heavy-tailed activity)."""
+    from influence import generate as generator
+
+    last_day = _parse_date(end) or generator.DEFAULT_END
+    if fmt not in generator.FORMATS:
+        raise typer.BadParameter(f"{fmt!r} is not supported yet (supported: {', '.join(generator.FORMATS)})",
+                                 param_hint="--format")
+    path = generator.write_export(out_dir, users=users, days=days, end=last_day, seed=seed, fmt=fmt)
+    lines = sum(1 for _ in path.open())
+    if as_json:
+        _print_json({"path": str(path), "interactions": lines})
+    else:
+        out.print(f"wrote {lines:,} interactions to {path}")
+
+
+@app.command()
+def ingest(
+    lake: LakeOption,
+    paths: Annotated[list[Path], typer.Argument(help="Export files or folders (plain or .gz).")],
+    profile: Annotated[Optional[str], typer.Option(help="Profile name (snap) or a profile YAML file; default from the file name.")] = None,
+    config: ConfigOption = None,
+    master: MasterOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest export files into bronze: each line accepted, quarantined or a duplicate."""
+    from influence.pipelines import ingest as pipeline
+
+    with _user_errors():
+        settings = _settings(config, master)
+        with _progress(quiet=as_json) as step:
+            reports = pipeline.run(_spark(settings, step), settings, lake, paths, profile, step=step)
+    if as_json:
+        _print_json([r.as_dict() for r in reports])
+    else:
+        _print_ingested(reports)
+
+
+@app.command()
+def score(
+    lake: LakeOption,
+    as_of: AsOfOption = None,
+    window_days: Annotated[Optional[int], typer.Option(min=1, help="Window length in days (default 90, or config).")] = None,
+    config: ConfigOption = None,
+    master: MasterOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Build the graph for the window and publish edges and scores for that date."""
+    from influence.pipelines import score as pipeline
+
+    as_of_date = _parse_date(as_of)
+    with _user_errors():
+        settings = _settings(config, master)
+        with _progress(quiet=as_json) as step:
+            report = pipeline.run(_spark(settings, step), settings, lake, as_of_date, window_days, step=step)
+    if as_json:
+        _print_json(asdict(report))
+    else:
+        out.print(f"scored {report.users:,} users, {report.edges:,} edges, {report.interactions:,} interactions "
+                  f"in the {report.window_days} days up to {report.as_of}")
+        out.print(_top_table(report.top, report.as_of))
+
+
+@app.command()
+def run(
+    inputs: Annotated[Optional[list[Path]], typer.Argument(help="Export files or folders; none: the built-in sample.")] = None,
+    lake: Annotated[Path, typer.Option("--lake", help="Lake folder holding the Delta tables.")] = Path("lake"),
+    as_of: AsOfOption = None,
+    config: ConfigOption = None,
+    master: MasterOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The whole pipeline: ingest, score, publish, and print the top influencers."""
+    from influence.pipelines import run as pipeline
+
+    as_of_date = _parse_date(as_of)
+    with _user_errors():
+        settings = _settings(config, master)
+        with _progress(quiet=as_json) as step:
+            report = pipeline.run(_spark(settings, step), settings, lake, inputs, as_of_date, step=step)
+    scored = report.scored
+    if as_json:
+        _print_json({"inputs": report.inputs, "ingested": [r.as_dict() for r in report.ingested],
+                     "scored": asdict(scored)})
+    else:
+        _print_ingested(report.ingested)
+        out.print(f"scored {scored.users:,} users, {scored.edges:,} edges, {scored.interactions:,} interactions "
+                  f"in the {scored.window_days} days up to {scored.as_of}; lake: {lake.resolve()}")
+        out.print(_top_table(scored.top, scored.as_of))
+
+
+def main() -> None:
+    app(prog_name="influence")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

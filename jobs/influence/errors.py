@@ -1,0 +1,15 @@
+"""Errors a user can act on: the CLI prints their message as one line and exits non-zero."""
+
+
+class InfluenceError(Exception):
+    """Bad input or state, with a message that says what to do about it."""
+
+
+class AuditFailed(InfluenceError):
+    """Candidate rows broke their table's expectations; nothing was published."""
+
+    def __init__(self, table: str, failures: list[str]):
+        self.table = table
+        self.failures = failures
+        shown = "; ".join(failures[:5]) + (f"; and {len(failures) - 5} more" if len(failures) > 5 else "")
+        super().__init__(f"audit of {table} failed, nothing published: {shown}")

@@ -1,0 +1,77 @@
+"""Score one date: build the window's graph, compute metrics, audit, publish."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from influence import quality, tables
+from influence.config import Settings
+from influence.errors import InfluenceError
+from influence.graph.engine import get_engine
+from influence.io.lake import Lake
+from influence.pipelines import Step, new_run_id, no_progress
+from influence.transforms.edges import build_edges, degrees
+from influence.transforms.scores import assemble_scores
+
+
+@dataclass(frozen=True)
+class ScoreReport:
+    run_id: str
+    as_of: date
+    window_days: int
+    users: int
+    edges: int
+    interactions: int
+    parameters: dict[str, Any] = field(default_factory=dict)
+    top: list[dict[str, Any]] = field(default_factory=list)
+
+
+def latest_event_date(lake: Lake) -> date:
+    latest = lake.read(tables.INTERACTIONS).agg(F.max("event_date")).first()[0]
+    if latest is None:
+        raise InfluenceError(f"{lake.path(tables.INTERACTIONS)} holds no interactions: ingest an export first")
+    return latest
+
+
+def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | None = None,
+        window_days: int | None = None, engine: str = "local", step: Step = no_progress) -> ScoreReport:
+    lake = Lake(spark, lake_root)
+    window_days = window_days or settings.window_days
+    run_id = new_run_id("score")
+    interactions = lake.read(tables.INTERACTIONS)
+    as_of = as_of or latest_event_date(lake)
+
+    with step("build edges"):
+        edges = build_edges(
+            interactions, as_of=as_of, window_days=window_days, type_weights=settings.type_weights,
+            half_life_days=settings.half_life_days, reciprocity_boost=settings.reciprocity_boost,
+            exclude_users=settings.exclude_users,
+        ).cache()
+        n_edges = edges.count()
+        if n_edges == 0:
+            raise InfluenceError(f"no interactions in the {window_days} days up to {as_of}: nothing to score")
+        n_interactions = edges.agg(F.sum("interactions")).first()[0]
+
+    with step("compute metrics"):
+        result = get_engine(engine).compute(spark, edges, settings)
+        scores = assemble_scores(degrees(edges), result.metrics, as_of=as_of, run_id=run_id).cache()
+        n_users = scores.count()
+
+    with step("audit"):
+        quality.require(edges, tables.EDGES)
+        quality.require(scores, tables.SCORES)
+
+    with step("publish"):
+        lake.replace_partition(edges, tables.EDGES, "as_of_date", as_of)
+        lake.replace_partition(scores, tables.SCORES, "as_of_date", as_of)
+
+    top = [row.asDict() for row in scores.where(F.col("rank") <= settings.top).orderBy("rank").collect()]
+    edges.unpersist()
+    scores.unpersist()
+    return ScoreReport(run_id, as_of, window_days, n_users, n_edges, int(n_interactions), result.parameters, top)
