@@ -1,0 +1,45 @@
+"""Shared fixtures: one local SparkSession for the whole run, a fresh lake per test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from influence.config import Settings, load_config
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+COLLEGEMSG = SHARED_DATA / "collegemsg" / "CollegeMsg.txt.gz"
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return load_config(overrides={
+        "spark": {"master": "local[2]", "shuffle_partitions": 2, "driver_memory": "2g", "ui": False},
+    })
+
+
+@pytest.fixture(scope="session")
+def spark(settings, tmp_path_factory):
+    from influence.spark import get_spark
+
+    session = get_spark(settings)
+    session.sparkContext.setCheckpointDir(str(tmp_path_factory.mktemp("checkpoints")))
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def lake(tmp_path) -> Path:
+    return tmp_path / "lake"
+
+
+@pytest.fixture(scope="session")
+def collegemsg() -> Path:
+    """The real CollegeMsg export; required in CI, skipped with a reason elsewhere."""
+    if not COLLEGEMSG.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{COLLEGEMSG} is missing; CI must have ../shared beside the repository")
+        pytest.skip(f"{COLLEGEMSG} not found (../shared is not beside the repository)")
+    return COLLEGEMSG

@@ -1,0 +1,55 @@
+import pytest
+
+from influence.config import ConfigError, load_config
+
+
+def test_defaults_follow_the_spec():
+    settings = load_config(environ={})
+    assert settings.window_days == 90
+    assert settings.half_life_days == 30
+    assert settings.reciprocity_boost == 1.5
+    assert settings.type_weights["reshare"] == 3 and settings.type_weights["like"] == 0.5
+    assert settings.pagerank.damping == 0.85
+    assert settings.spark.master == "local[*]"
+
+
+def test_yaml_overrides_defaults_environment_overrides_yaml_flags_override_all(tmp_path):
+    config = tmp_path / "influence.yaml"
+    config.write_text("window_days: 30\nhalf_life_days: 7\nspark:\n  master: local[1]\n  driver_memory: 1g\n")
+    environ = {"INFLUENCE_HALF_LIFE_DAYS": "14", "INFLUENCE_SPARK__DRIVER_MEMORY": "3g"}
+    settings = load_config(config, overrides={"spark": {"driver_memory": "5g"}}, environ=environ)
+    assert settings.window_days == 30          # YAML
+    assert settings.half_life_days == 14       # environment beats YAML
+    assert settings.spark.master == "local[1]"  # YAML, and the nested default stays
+    assert settings.spark.driver_memory == "5g"  # flags beat everything
+    assert settings.spark.shuffle_partitions == 4  # untouched default
+
+
+def test_spark_master_variable_and_config_path_from_the_environment(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("exclude_users: [brand]\n")
+    settings = load_config(environ={"SPARK_MASTER": "spark://h:7077", "INFLUENCE_CONFIG": str(config)})
+    assert settings.spark.master == "spark://h:7077"
+    assert settings.exclude_users == ("brand",)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("window_days: 0\n", "window_days"),
+        ("windw_days: 3\n", "windw_days"),
+        ("type_weights: {reshare: 1}\n", "missing types"),
+        ("- a list\n", "mapping"),
+        ("window_days: [unclosed\n", "not valid YAML"),
+    ],
+)
+def test_bad_configuration_names_the_setting(tmp_path, text, message):
+    config = tmp_path / "bad.yaml"
+    config.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(config, environ={})
+
+
+def test_missing_config_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.yaml", environ={})
