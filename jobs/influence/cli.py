@@ -17,6 +17,7 @@ from rich.table import Table
 
 from influence.config import ConfigError, Settings, load_config
 from influence.errors import InfluenceError
+from influence.generate import DEFAULT_END, SAMPLE_DAYS, SAMPLE_SEED, SAMPLE_USERS
 
 app = typer.Typer(
     name="influence",
@@ -104,11 +105,19 @@ def _top_table(top: list[dict[str, Any]], as_of: date) -> Table:
     return table
 
 
+def _print_scored(report) -> None:
+    out.print(f"scored {report.users:,} users, {report.edges:,} edges, {report.interactions:,} interactions "
+              f"in the {report.window_days} days up to {report.as_of}")
+    out.print(_top_table(report.top, report.as_of))
+
+
 def _ingest_table(reports) -> Table:
     table = Table(title="Ingested files")
-    for name in ("file", "profile", "status", "read", "accepted", "quarantined", "duplicate"):
-        table.add_column(name, justify="left" if name in ("file", "profile", "status") else "right",
-                         overflow="fold")
+    table.add_column("file", overflow="fold")
+    for name in ("profile", "status"):
+        table.add_column(name, no_wrap=True)
+    for name in ("read", "accepted", "quarantined", "duplicate"):
+        table.add_column(name, justify="right", no_wrap=True)
     for r in reports:
         table.add_row(Path(r.path).name, r.profile, r.status, str(r.rows_read), str(r.rows_accepted),
                       str(r.rows_quarantined), str(r.rows_duplicate))
@@ -125,21 +134,21 @@ def _print_ingested(reports) -> None:
 @app.command()
 def generate(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the export into.")],
-    users: Annotated[int, typer.Option(min=2, help="Number of users.")] = 1000,
-    days: Annotated[int, typer.Option(min=1, help="Days of activity, ending on --end.")] = 90,
-    end: Annotated[Optional[str], typer.Option(help="Last day, YYYY-MM-DD (default 2026-06-30).")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed: same arguments, same bytes.")] = 7,
+    users: Annotated[int, typer.Option(min=2, help="Number of users.")] = SAMPLE_USERS,
+    days: Annotated[int, typer.Option(min=1, help="Days of activity, ending on --end.")] = SAMPLE_DAYS,
+    end: Annotated[Optional[str], typer.Option(help=f"Last day, YYYY-MM-DD (default {DEFAULT_END}).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: same arguments, same bytes.")] = SAMPLE_SEED,
     fmt: Annotated[str, typer.Option("--format", help="Export format: snap.")] = "snap",
     as_json: JsonOption = False,
 ) -> None:
     """Write a realistic synthetic export (communities, bridges, heavy-tailed activity)."""
     from influence import generate as generator
 
-    last_day = _parse_date(end) or generator.DEFAULT_END
-    if fmt not in generator.FORMATS:
-        raise typer.BadParameter(f"{fmt!r} is not supported yet (supported: {', '.join(generator.FORMATS)})",
-                                 param_hint="--format")
-    path = generator.write_export(out_dir, users=users, days=days, end=last_day, seed=seed, fmt=fmt)
+    last_day = _parse_date(end) or DEFAULT_END
+    try:
+        path = generator.write_export(out_dir, users=users, days=days, end=last_day, seed=seed, fmt=fmt)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--format") from None
     lines = sum(1 for _ in path.open())
     if as_json:
         _print_json({"path": str(path), "interactions": lines})
@@ -189,9 +198,7 @@ def score(
     if as_json:
         _print_json(asdict(report))
     else:
-        out.print(f"scored {report.users:,} users, {report.edges:,} edges, {report.interactions:,} interactions "
-                  f"in the {report.window_days} days up to {report.as_of}")
-        out.print(_top_table(report.top, report.as_of))
+        _print_scored(report)
 
 
 @app.command()
@@ -217,9 +224,8 @@ def run(
                      "scored": asdict(scored)})
     else:
         _print_ingested(report.ingested)
-        out.print(f"scored {scored.users:,} users, {scored.edges:,} edges, {scored.interactions:,} interactions "
-                  f"in the {scored.window_days} days up to {scored.as_of}; lake: {lake.resolve()}")
-        out.print(_top_table(scored.top, scored.as_of))
+        _print_scored(scored)
+        out.print(f"tables under {lake.resolve()}", highlight=False, soft_wrap=True)
 
 
 def main() -> None:

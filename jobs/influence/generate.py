@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_END = date(2026, 6, 30)
+# The built-in sample that `influence run` scores when given no input.
+SAMPLE_USERS, SAMPLE_DAYS, SAMPLE_SEED = 1000, 90, 7
 TYPE_SHARES = {
     "mention": 0.25, "reply": 0.20, "reshare": 0.15, "like": 0.12,
     "comment": 0.10, "message": 0.08, "quote": 0.05, "follow": 0.05,
@@ -47,7 +49,7 @@ def _user_ids(n: int) -> np.ndarray:
     return np.array([f"u{i:0{width}d}" for i in range(1, n + 1)])
 
 
-def generate(users: int = 1000, days: int = 90, end: date = DEFAULT_END, seed: int = 7,
+def generate(users: int = SAMPLE_USERS, days: int = SAMPLE_DAYS, end: date = DEFAULT_END, seed: int = SAMPLE_SEED,
              interactions_per_user_day: float = 0.3, inside_share: float = 0.85,
              reply_back_share: float = 0.25) -> SyntheticExport:
     if users < 2 or days < 1:
@@ -115,7 +117,8 @@ def write_snap(export: SyntheticExport, out_dir: Path, name: str) -> Path:
     return path
 
 
-def write_export(out_dir: Path, *, users: int, days: int, end: date, seed: int, fmt: str = "snap") -> Path:
+def write_export(out_dir: Path, *, users: int = SAMPLE_USERS, days: int = SAMPLE_DAYS, end: date = DEFAULT_END,
+                 seed: int = SAMPLE_SEED, fmt: str = "snap") -> Path:
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r} is not supported yet (supported: {', '.join(FORMATS)})")
     export = generate(users=users, days=days, end=end, seed=seed)

@@ -16,10 +16,6 @@ from pyspark.sql import DataFrame
 from influence import tables
 from influence.errors import AuditFailed
 
-# GX reports usage over the network by default; this machine's users did not ask for that.
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-
-
 @dataclass(frozen=True)
 class AuditResult:
     table: str
@@ -30,6 +26,7 @@ class AuditResult:
 
 def expectations_for(contract: tables.Table) -> list:
     """The GX expectations that a table's contract implies."""
+    _context()
     import great_expectations as gx
 
     found = []
@@ -50,6 +47,8 @@ def expectations_for(contract: tables.Table) -> list:
 
 @functools.cache
 def _context():
+    # GX reports usage over the network by default; our users did not ask for that.
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

@@ -81,9 +81,11 @@ def get_spark(settings: Settings | None = None) -> SparkSession:
         builder = builder.config("spark.jars.packages", ",".join(jvm_packages()))
     for key, value in conf.conf.items():
         builder = builder.config(key, value)
+    existing = SparkSession.getActiveSession()
     spark = builder.getOrCreate()
-    checkpoint_dir = conf.checkpoint_dir or Path(tempfile.gettempdir()) / "influence-checkpoints"
-    spark.sparkContext.setCheckpointDir(str(Path(checkpoint_dir).expanduser()))
+    if existing is None:
+        checkpoint_dir = conf.checkpoint_dir or Path(tempfile.gettempdir()) / "influence-checkpoints"
+        spark.sparkContext.setCheckpointDir(str(Path(checkpoint_dir).expanduser()))
     return spark
 
 

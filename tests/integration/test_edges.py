@@ -2,11 +2,11 @@ from datetime import date
 
 import pytest
 
+from influence.config import Settings
 from influence.transforms.edges import build_edges, degrees
 from tests.fixtures import interactions, utc
 
-WEIGHTS = {"reshare": 3.0, "quote": 3.0, "reply": 2.0, "comment": 2.0, "mention": 1.5,
-           "message": 1.0, "follow": 1.0, "like": 0.5}
+WEIGHTS = Settings().type_weights  # reshare 3, reply 2, mention 1.5, like 0.5 (SPEC defaults)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 from datetime import datetime, timezone
 
-from influence.io.profiles import load_profile
+from influence.profiles import load_profile
 from influence.transforms.interactions import parse_snap
 
 NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from influence.errors import InfluenceError
-from influence.io.profiles import infer_profile, load_profile
+from influence.profiles import infer_profile, load_profile
 
 
 def test_snap_profile_is_built_in():

@@ -13,7 +13,7 @@ from influence import tables
 from influence.config import Settings
 from influence.io import exports
 from influence.io.lake import Lake
-from influence.io.profiles import infer_profile, load_profile
+from influence.profiles import infer_profile, load_profile
 from influence.pipelines import Step, new_run_id, no_progress
 from influence.transforms.interactions import parse_snap
 
@@ -65,15 +65,15 @@ def _ingest_file(spark, lake: Lake, settings: Settings, path: Path, profile, run
                                        max_future_days=settings.max_future_days)
     accepted = accepted.cache()
     rows_read = lines.count()
+    n_valid = accepted.count()
+    inserted = lake.insert_new(accepted, tables.INTERACTIONS, "event_date") if n_valid else 0
     n_quarantined = quarantined.count()
     if n_quarantined:
         lake.append(quarantined, tables.QUARANTINE)
-    n_valid = accepted.count()
-    inserted = lake.insert_new(accepted, tables.INTERACTIONS, "event_date") if n_valid else 0
     dates = accepted.agg(F.min("event_date").alias("lo"), F.max("event_date").alias("hi")).first()
+    if rows_read != n_valid + n_quarantined:
+        raise RuntimeError(f"{path}: {rows_read} lines read but {n_valid} valid and {n_quarantined} quarantined")
     report = FileReport(str(path), profile.profile, "ingested", rows_read, inserted, n_quarantined, n_valid - inserted)
-    if rows_read != report.rows_accepted + report.rows_quarantined + report.rows_duplicate:
-        raise RuntimeError(f"line accounting does not add up for {path}: {report}")
     manifest = spark.createDataFrame(
         [(str(path), path.stat().st_size, sha256, profile.profile, rows_read, inserted, n_quarantined,
           n_valid - inserted, "ok", run_id, now, dates["lo"], dates["hi"])],

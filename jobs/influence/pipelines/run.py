@@ -31,8 +31,7 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, inputs: list[P
     """
     if not inputs:
         with step("generate the built-in sample"):
-            inputs = [generate.write_export(Path(lake_root) / SAMPLE_FOLDER, users=1000, days=90,
-                                            end=generate.DEFAULT_END, seed=7)]
+            inputs = [generate.write_export(Path(lake_root) / SAMPLE_FOLDER)]
     ingested = ingest.run(spark, settings, lake_root, inputs, step=step)
     scored = score.run(spark, settings, lake_root, as_of=as_of, step=step)
     return RunReport([str(p) for p in inputs], ingested, scored)

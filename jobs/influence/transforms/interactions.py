@@ -9,7 +9,7 @@ from pyspark.sql import functions as F
 
 from influence import tables
 from influence.config import CANONICAL_TYPES
-from influence.io.profiles import Profile
+from influence.profiles import Profile
 
 EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=timezone.utc)
 _FIELD_SEPARATOR = "\u001f"  # cannot occur inside a whitespace-separated field

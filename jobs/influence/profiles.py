@@ -1,4 +1,7 @@
-"""Export profiles: YAML files that map one export format onto the canonical schema."""
+"""Export profiles: YAML files that map one export format onto the canonical schema.
+
+The model is shared by the parsers (transforms) and the readers (io).
+"""
 
 from __future__ import annotations
 
