@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Optional
+from typing import Annotated, Any, Callable, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -68,11 +68,16 @@ def _progress(quiet: bool = False) -> Iterator[Any]:
         yield step
 
 
-def _spark(settings: Settings, step):
-    with step("start Spark"):
-        from influence.spark import get_spark
+def _execute(config: Optional[Path], master: Optional[str], quiet: bool, work: Callable[..., Any]) -> Any:
+    """Load the settings, start Spark and run ``work(spark, settings, step)`` with progress."""
+    with _user_errors():
+        settings = _settings(config, master)
+        with _progress(quiet=quiet) as step:
+            with step("start Spark"):
+                from influence.spark import get_spark
 
-        return get_spark(settings)
+                spark = get_spark(settings)
+            return work(spark, settings, step)
 
 
 def _fail(message: str) -> None:
@@ -168,10 +173,8 @@ def ingest(
     """Ingest export files into bronze: each line accepted, quarantined or a duplicate."""
     from influence.pipelines import ingest as pipeline
 
-    with _user_errors():
-        settings = _settings(config, master)
-        with _progress(quiet=as_json) as step:
-            reports = pipeline.run(_spark(settings, step), settings, lake, paths, profile, step=step)
+    reports = _execute(config, master, as_json,
+                       lambda spark, settings, step: pipeline.run(spark, settings, lake, paths, profile, step=step))
     if as_json:
         _print_json([r.as_dict() for r in reports])
     else:
@@ -191,10 +194,8 @@ def score(
     from influence.pipelines import score as pipeline
 
     as_of_date = _parse_date(as_of)
-    with _user_errors():
-        settings = _settings(config, master)
-        with _progress(quiet=as_json) as step:
-            report = pipeline.run(_spark(settings, step), settings, lake, as_of_date, window_days, step=step)
+    report = _execute(config, master, as_json, lambda spark, settings, step: pipeline.run(
+        spark, settings, lake, as_of_date, window_days, step=step))
     if as_json:
         _print_json(asdict(report))
     else:
@@ -214,10 +215,8 @@ def run(
     from influence.pipelines import run as pipeline
 
     as_of_date = _parse_date(as_of)
-    with _user_errors():
-        settings = _settings(config, master)
-        with _progress(quiet=as_json) as step:
-            report = pipeline.run(_spark(settings, step), settings, lake, inputs, as_of_date, step=step)
+    report = _execute(config, master, as_json, lambda spark, settings, step: pipeline.run(
+        spark, settings, lake, inputs, as_of_date, step=step))
     scored = report.scored
     if as_json:
         _print_json({"inputs": report.inputs, "ingested": [r.as_dict() for r in report.ingested],
