@@ -65,18 +65,20 @@ def _ingest_file(spark, lake: Lake, settings: Settings, path: Path, profile, run
                                        max_future_days=settings.max_future_days)
     accepted = accepted.cache()
     rows_read = lines.count()
-    n_valid = accepted.count()
-    inserted = lake.insert_new(accepted, tables.INTERACTIONS, "event_date") if n_valid else 0
+    valid = accepted.agg(F.count(F.lit(1)).alias("n"), F.min("event_date").alias("lo"),
+                         F.max("event_date").alias("hi")).first()
+    n_valid = valid["n"]
     n_quarantined = quarantined.count()
-    if n_quarantined:
-        lake.append(quarantined, tables.QUARANTINE)
-    dates = accepted.agg(F.min("event_date").alias("lo"), F.max("event_date").alias("hi")).first()
+    # Checked before anything is written: a line lost here must not reach the lake.
     if rows_read != n_valid + n_quarantined:
         raise RuntimeError(f"{path}: {rows_read} lines read but {n_valid} valid and {n_quarantined} quarantined")
+    inserted = lake.insert_new(accepted, tables.INTERACTIONS, "event_date") if n_valid else 0
+    if n_quarantined:
+        lake.append(quarantined, tables.QUARANTINE)
     report = FileReport(str(path), profile.profile, "ingested", rows_read, inserted, n_quarantined, n_valid - inserted)
     manifest = spark.createDataFrame(
         [(str(path), path.stat().st_size, sha256, profile.profile, rows_read, inserted, n_quarantined,
-          n_valid - inserted, "ok", run_id, now, dates["lo"], dates["hi"])],
+          n_valid - inserted, "ok", run_id, now, valid["lo"], valid["hi"])],
         tables.table(tables.INGESTED_FILES).schema,
     )
     lake.append(manifest, tables.INGESTED_FILES)

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from influence import quality, tables
@@ -32,10 +32,10 @@ class ScoreReport:
     top: list[dict[str, Any]] = field(default_factory=list)
 
 
-def latest_event_date(lake: Lake) -> date:
-    latest = lake.read(tables.INTERACTIONS).agg(F.max("event_date")).first()[0]
+def latest_event_date(interactions: DataFrame) -> date:
+    latest = interactions.agg(F.max("event_date")).first()[0]
     if latest is None:
-        raise InfluenceError(f"{lake.path(tables.INTERACTIONS)} holds no interactions: ingest an export first")
+        raise InfluenceError(f"{tables.INTERACTIONS} holds no interactions: ingest an export first")
     return latest
 
 
@@ -45,7 +45,7 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
     window_days = window_days or settings.window_days
     run_id = new_run_id("score")
     interactions = lake.read(tables.INTERACTIONS)
-    as_of = as_of or latest_event_date(lake)
+    as_of = as_of or latest_event_date(interactions)
 
     with step("build edges"):
         edges = build_edges(
@@ -53,10 +53,10 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
             half_life_days=settings.half_life_days, reciprocity_boost=settings.reciprocity_boost,
             exclude_users=settings.exclude_users,
         ).cache()
-        n_edges = edges.count()
+        totals = edges.agg(F.count(F.lit(1)).alias("edges"), F.sum("interactions").alias("interactions")).first()
+        n_edges, n_interactions = totals["edges"], totals["interactions"]
         if n_edges == 0:
             raise InfluenceError(f"no interactions in the {window_days} days up to {as_of}: nothing to score")
-        n_interactions = edges.agg(F.sum("interactions")).first()[0]
 
     with step("compute metrics"):
         result = get_engine(engine).compute(spark, edges, settings)
