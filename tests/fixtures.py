@@ -26,3 +26,32 @@ def interactions(spark: SparkSession, rows: list[tuple[str, str, str, datetime]]
             "ingest_run_id": "fixture",
         })
     return spark.createDataFrame([tuple(r[c] for c in contract.column_names) for r in records], contract.schema)
+
+
+_TYPE_DEFAULTS: dict[str, Any] = {
+    "string": "x", "long": 0, "int": 0, "double": 0.0, "boolean": False,
+    "date": datetime(2026, 1, 1).date(), "timestamp": utc(2026, 1, 1),
+}
+
+
+def rows(spark: SparkSession, table_name: str, records: list[dict[str, Any]]) -> DataFrame:
+    """Rows of any table from partial records: unnamed columns get a valid default
+
+    (null when nullable, else the declared minimum, else a plain value of the type).
+    """
+    contract = tables.table(table_name)
+
+    def default(column: tables.Column) -> Any:
+        if column.nullable:
+            return None
+        if column.type.startswith("array<"):
+            return []
+        if column.type.startswith("map<"):
+            return {}
+        if column.allowed:
+            return column.allowed[0]
+        value = _TYPE_DEFAULTS[column.type]
+        return type(value)(column.min) if column.min is not None and column.type in ("long", "int", "double") else value
+
+    data = [tuple(r.get(c.name, default(c)) for c in contract.columns) for r in records]
+    return spark.createDataFrame(data, contract.schema)

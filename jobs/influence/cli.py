@@ -7,6 +7,7 @@ import sys
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Callable, Iterator, Optional
 
@@ -44,6 +45,16 @@ MasterOption = Annotated[Optional[str], typer.Option("--master", help="Spark mas
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout instead of tables.")]
 LakeOption = Annotated[Path, typer.Option("--lake", help="Lake folder holding the Delta tables.")]
 AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Date to score, YYYY-MM-DD; default the latest event date.")]
+
+
+class Engine(str, Enum):
+    auto = "auto"
+    networkit = "networkit"
+    graphframes = "graphframes"
+
+
+EngineOption = Annotated[Optional[Engine], typer.Option(
+    "--engine", help="Graph engine; auto (default, or config `engine`) picks by graph size.")]
 
 
 def _settings(config: Optional[Path], master: Optional[str]) -> Settings:
@@ -102,17 +113,29 @@ def _print_json(payload: Any) -> None:
 def _top_table(top: list[dict[str, Any]], as_of: date) -> Table:
     table = Table(title=f"Top influencers as of {as_of}")
     for name, justify in (("rank", "right"), ("user", "left"), ("pagerank", "right"),
-                          ("engaged by", "right"), ("engages", "right")):
+                          ("betweenness", "right"), ("harmonic", "right"), ("2-hop reach", "right"),
+                          ("community", "left"), ("engaged by", "right")):
         table.add_column(name, justify=justify)
     for row in top:
         table.add_row(str(row["rank"]), row["user_id"], f"{row['pagerank']:.5f}",
-                      str(row["in_degree"]), str(row["out_degree"]))
+                      _with_error(row["betweenness"], row["betweenness_error"]),
+                      _with_error(row["harmonic"], row["harmonic_error"]),
+                      _with_error(row["reach_2hop"], row["reach_2hop_error"], "{:,.0f}"),
+                      row["community_id"], str(row["in_degree"]))
     return table
 
 
+def _with_error(value: float, error: float, fmt: str = "{:.4f}") -> str:
+    return fmt.format(value) if not error else f"{fmt.format(value)} ± {fmt.format(error)}"
+
+
 def _print_scored(report) -> None:
+    summary = report.summary
     out.print(f"scored {report.users:,} users, {report.edges:,} edges, {report.interactions:,} interactions "
               f"in the {report.window_days} days up to {report.as_of}")
+    out.print(f"engine {report.engine} ({summary['engine_reason']}); betweenness and harmonic "
+              f"{summary['betweenness_method']}; {summary['communities']:,} communities, "
+              f"modularity {summary['modularity']:.3f}", highlight=False)
     out.print(_top_table(report.top, report.as_of))
 
 
@@ -186,16 +209,17 @@ def score(
     lake: LakeOption,
     as_of: AsOfOption = None,
     window_days: Annotated[Optional[int], typer.Option(min=1, help="Window length in days (default 90, or config).")] = None,
+    engine: EngineOption = None,
     config: ConfigOption = None,
     master: MasterOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Build the graph for the window and publish edges and scores for that date."""
+    """Build the graph for the window and publish edges, scores and the network summary for that date."""
     from influence.pipelines import score as pipeline
 
     as_of_date = _parse_date(as_of)
     report = _execute(config, master, as_json, lambda spark, settings, step: pipeline.run(
-        spark, settings, lake, as_of_date, window_days, step=step))
+        spark, settings, lake, as_of_date, window_days, engine and engine.value, step=step))
     if as_json:
         _print_json(asdict(report))
     else:
@@ -207,6 +231,7 @@ def run(
     inputs: Annotated[Optional[list[Path]], typer.Argument(help="Export files or folders; none: the built-in sample.")] = None,
     lake: Annotated[Path, typer.Option("--lake", help="Lake folder holding the Delta tables.")] = Path("lake"),
     as_of: AsOfOption = None,
+    engine: EngineOption = None,
     config: ConfigOption = None,
     master: MasterOption = None,
     as_json: JsonOption = False,
@@ -216,7 +241,7 @@ def run(
 
     as_of_date = _parse_date(as_of)
     report = _execute(config, master, as_json, lambda spark, settings, step: pipeline.run(
-        spark, settings, lake, inputs, as_of_date, step=step))
+        spark, settings, lake, inputs, as_of_date, engine and engine.value, step=step))
     scored = report.scored
     if as_json:
         _print_json({"inputs": report.inputs, "ingested": [r.as_dict() for r in report.ingested],

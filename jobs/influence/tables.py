@@ -28,6 +28,7 @@ _PRIMITIVES: dict[str, T.DataType] = {
     "timestamp": T.TimestampType(),
 }
 _ARRAY = re.compile(r"^array<(.+)>$")
+_MAP = re.compile(r"^map<\s*(\w+)\s*,\s*(.+)>$")
 
 
 def schema_root() -> Path:
@@ -37,14 +38,16 @@ def schema_root() -> Path:
 
 
 def parse_type(name: str) -> T.DataType:
-    """``string``, ``long``, ... or ``array<...>`` as a Spark type."""
+    """``string``, ``long``, ..., ``array<...>`` or ``map<key, ...>`` as a Spark type."""
     name = name.strip()
     if match := _ARRAY.match(name):
         return T.ArrayType(parse_type(match.group(1)))
+    if match := _MAP.match(name):
+        return T.MapType(parse_type(match.group(1)), parse_type(match.group(2)))
     try:
         return _PRIMITIVES[name]
     except KeyError:
-        raise ValueError(f"unknown column type {name!r} (known: {sorted(_PRIMITIVES)}, array<...>)") from None
+        raise ValueError(f"unknown column type {name!r} (known: {sorted(_PRIMITIVES)}, array<...>, map<...>)") from None
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,7 @@ QUARANTINE = "bronze/quarantine"
 INGESTED_FILES = "bronze/ingested_files"
 EDGES = "silver/edges"
 SCORES = "gold/influencer_scores"
+NETWORK_SUMMARY = "gold/network_summary"
 
 
 def conform(df: DataFrame, table_name: str) -> DataFrame:

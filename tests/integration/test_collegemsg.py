@@ -1,4 +1,4 @@
-"""The real CollegeMsg export (SNAP): known figures, and PageRank against networkx."""
+"""The real CollegeMsg export (SNAP): known figures, and every metric against peer implementations."""
 
 from datetime import date
 
@@ -8,17 +8,35 @@ import pytest
 from pyspark.sql import functions as F
 
 from influence import tables
+from influence.graph.paths import path_centralities
+from influence.graph.structure import EdgeList
 from influence.pipelines import ingest, score
+from tests import oracles
 
 pytestmark = pytest.mark.collegemsg
+AS_OF = date(2004, 10, 27)
 
 
 @pytest.fixture(scope="module")
 def scored(spark, settings, collegemsg, tmp_path_factory):
     lake = tmp_path_factory.mktemp("collegemsg") / "lake"
     reports = ingest.run(spark, settings, lake, [collegemsg], profile="snap")
-    report = score.run(spark, settings, lake, as_of=date(2004, 10, 27), window_days=200)
+    report = score.run(spark, settings, lake, as_of=AS_OF, window_days=200)
     return lake, reports, report
+
+
+@pytest.fixture(scope="module")
+def graph(spark, scored) -> EdgeList:
+    lake, _, _ = scored
+    return EdgeList.from_frame(spark.read.format("delta").load(str(lake / tables.EDGES)).toPandas())
+
+
+@pytest.fixture(scope="module")
+def gold(spark, scored, graph):
+    """The published scores, in the node order of ``graph``."""
+    lake, _, _ = scored
+    rows = spark.read.format("delta").load(str(lake / tables.SCORES)).toPandas().set_index("user_id")
+    return rows.loc[graph.ids]
 
 
 def test_every_message_is_ingested_as_one_event(spark, scored):
@@ -33,25 +51,56 @@ def test_every_message_is_ingested_as_one_event(spark, scored):
     assert {r[0] for r in bronze.select("interaction_type").distinct().collect()} == {"message"}
 
 
-def test_the_graph_has_the_known_users_and_pairs(spark, scored):
-    lake, _, report = scored
+def test_the_graph_has_the_known_users_and_pairs(spark, scored, graph):
+    _, _, report = scored
     assert (report.users, report.edges, report.interactions) == (1_899, 20_296, 59_835)
-    edges = spark.read.format("delta").load(str(lake / tables.EDGES))
-    assert edges.where(F.col("as_of_date") == date(2004, 10, 27)).count() == 20_296
+    assert (graph.n, graph.m) == (1_899, 20_296)
 
 
-def test_pagerank_agrees_with_networkx_per_user(spark, scored):
+def test_pagerank_agrees_with_networkx_per_user(graph, gold):
+    oracle = oracles.as_array(nx.pagerank(oracles.digraph(graph), alpha=0.85, weight="weight", tol=1e-12), graph.n)
+    assert np.abs(gold["pagerank"].to_numpy() - oracle).max() < 1e-6
+    assert np.isclose(gold["pagerank"].sum(), 1.0, atol=1e-9)
+
+
+def test_path_metrics_are_exact_here_and_agree_with_networkit(graph, gold):
+    np.testing.assert_allclose(gold["betweenness"], oracles.networkit_betweenness(graph), atol=1e-9)
+    np.testing.assert_allclose(gold["harmonic"], oracles.networkit_harmonic(graph), atol=1e-9)
+    assert (gold["betweenness_error"] == 0).all() and (gold["harmonic_error"] == 0).all()
+
+
+def test_reach_and_cores_agree_with_networkx(graph, gold):
+    np.testing.assert_array_equal(gold["reach_2hop"], oracles.reach_2hop(graph))
+    assert (gold["reach_2hop_error"] == 0).all()
+    np.testing.assert_array_equal(gold["kcore"], oracles.kcore(graph))
+
+
+def test_communities_reach_louvains_modularity_and_read_the_same_on_reruns(spark, scored, graph, gold):
     lake, _, _ = scored
-    edges = spark.read.format("delta").load(str(lake / tables.EDGES)).select("src", "dst", "weight").toPandas()
-    graph = nx.DiGraph()
-    graph.add_weighted_edges_from(edges.itertuples(index=False, name=None))
-    oracle = nx.pagerank(graph, alpha=0.85, weight="weight", tol=1e-12)
-    gold = spark.read.format("delta").load(str(lake / tables.SCORES)).select("user_id", "pagerank").toPandas()
-    ours = dict(zip(gold["user_id"], gold["pagerank"]))
-    assert set(ours) == set(oracle)
-    worst = max(abs(ours[u] - oracle[u]) for u in oracle)
-    assert worst < 1e-6
-    assert np.isclose(sum(ours.values()), 1.0, atol=1e-9)
+    summary = spark.read.format("delta").load(str(lake / tables.NETWORK_SUMMARY)).first()
+    membership = np.unique(gold["community_id"].to_numpy(), return_inverse=True)[1]
+    ours = oracles.modularity(graph, membership)
+    assert summary["modularity"] == pytest.approx(ours, abs=1e-9)
+    assert ours >= 0.8 * oracles.louvain_modularity(graph)
+    largest = np.bincount(membership).max()
+    assert largest < graph.n / 2  # not one giant community, as label propagation gives
+    named = gold.groupby("community_id").apply(lambda g: g.index.min(), include_groups=False)
+    assert (named.index == named.to_numpy()).all()  # each community is named by its smallest member
+    assert summary["engine"] == "networkit" and summary["betweenness_method"] == "exact"
+    assert summary["users"] == 1_899 and summary["edges"] == 20_296
+
+
+def test_sampled_path_metrics_meet_their_bounds_on_real_data(graph, gold):
+    delta = 0.1
+    sampled = path_centralities(graph, exact_max_work=0, samples=1_536, delta=delta, seed=score.seed_for(AS_OF),
+                                harmonic_exact_top=100)
+    exact_b, exact_h = gold["betweenness"].to_numpy(), gold["harmonic"].to_numpy()
+    assert oracles.top_overlap(sampled.betweenness, exact_b) >= 0.9
+    assert oracles.top_overlap(sampled.harmonic, exact_h) >= 0.95
+    assert np.mean(np.abs(sampled.betweenness - exact_b) <= sampled.betweenness_error) >= 1 - delta
+    assert np.mean(np.abs(sampled.harmonic - exact_h) <= sampled.harmonic_error) >= 1 - delta
+    best = np.argsort(-sampled.betweenness)[:5]
+    assert np.all(sampled.betweenness_error[best] < sampled.betweenness[best])
 
 
 def test_reingesting_the_same_file_is_a_no_op(spark, settings, scored, collegemsg):

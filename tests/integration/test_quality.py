@@ -4,25 +4,31 @@ import pytest
 
 from influence import quality, tables
 from influence.errors import AuditFailed
+from tests.fixtures import rows
 
-
-def _scores(spark, rows):
-    return spark.createDataFrame(rows, tables.table(tables.SCORES).schema)
+DAY = date(2026, 1, 1)
 
 
 def test_good_rows_pass_every_derived_expectation(spark):
-    rows = [(date(2026, 1, 1), "a", 0.6, 1, 0, 1, "r"), (date(2026, 1, 1), "b", 0.4, 0, 1, 2, "r")]
-    outcome = quality.audit(_scores(spark, rows), tables.SCORES)
+    good = [{"as_of_date": DAY, "user_id": "a", "pagerank": 0.6, "rank": 1},
+            {"as_of_date": DAY, "user_id": "b", "pagerank": 0.4, "rank": 2}]
+    outcome = quality.audit(rows(spark, tables.SCORES, good), tables.SCORES)
     assert outcome.success, outcome.failures
     assert outcome.evaluated == len(quality.expectations_for(tables.table(tables.SCORES)))
 
 
 def test_broken_rows_fail_with_a_readable_summary(spark):
-    rows = [(date(2026, 1, 1), "a", 1.7, 1, 0, 1, "r"),   # pagerank above 1
-            (date(2026, 1, 1), "a", 0.1, 0, 1, 2, "r")]   # same user twice on one date
+    broken = [{"as_of_date": DAY, "user_id": "a", "pagerank": 1.7, "rank": 1},   # pagerank above 1
+              {"as_of_date": DAY, "user_id": "a", "pagerank": 0.1, "rank": 2}]   # same user twice on one date
     with pytest.raises(AuditFailed) as failed:
-        quality.require(_scores(spark, rows), tables.SCORES)
+        quality.require(rows(spark, tables.SCORES, broken), tables.SCORES)
     message = str(failed.value)
     assert message.startswith("audit of gold/influencer_scores failed, nothing published")
     assert "expect_column_values_to_be_between on pagerank" in message and "1 unexpected" in message
     assert "expect_compound_columns_to_be_unique on ['as_of_date', 'user_id']" in message
+
+
+def test_a_summary_row_with_an_unknown_engine_fails(spark):
+    summary = [{"as_of_date": DAY, "engine": "pandas", "users": 3, "edges": 2, "interactions": 2}]
+    with pytest.raises(AuditFailed, match="expect_column_values_to_be_in_set on engine"):
+        quality.require(rows(spark, tables.NETWORK_SUMMARY, summary), tables.NETWORK_SUMMARY)

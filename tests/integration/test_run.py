@@ -31,8 +31,9 @@ def _gold(spark, lake):
 def test_run_prints_the_top_ten(sample_lake):
     _, output = sample_lake
     assert "Top influencers as of 2026-06-30" in output
-    ranks = [line.split("│")[1].strip() for line in output.splitlines() if line.count("│") == 6]
+    ranks = [line.split("│")[1].strip() for line in output.splitlines() if line.count("│") == 9]
     assert ranks[-10:] == [str(i) for i in range(1, 11)]
+    assert "engine networkit (auto:" in output
 
 
 def test_gold_rows_are_consistent(spark, sample_lake):
@@ -45,7 +46,19 @@ def test_gold_rows_are_consistent(spark, sample_lake):
     assert gold["in_degree"].sum() == gold["out_degree"].sum() == edges.count()
 
 
-@pytest.mark.parametrize("name", [tables.SCORES, tables.EDGES, tables.INTERACTIONS])
+def test_the_summary_row_records_the_engine_and_its_bounds(spark, sample_lake):
+    lake, _ = sample_lake
+    (summary,) = spark.read.format("delta").load(str(lake / tables.NETWORK_SUMMARY)).collect()
+    gold = _gold(spark, lake)
+    assert summary["users"] == gold.count()
+    assert summary["engine"] == "networkit" and summary["seed"] == 20260630
+    assert summary["communities"] == gold.select("community_id").distinct().count()
+    assert 0.3 < summary["modularity"] <= 1
+    assert summary["parameters"]["half_life_days"] == "30.0"
+    assert {"edges", "metrics_pagerank", "metrics_paths"} <= set(summary["stage_seconds"])
+
+
+@pytest.mark.parametrize("name", [tables.SCORES, tables.EDGES, tables.INTERACTIONS, tables.NETWORK_SUMMARY])
 def test_a_reader_without_spark_sees_the_same_rows(spark, sample_lake, name):
     lake, _ = sample_lake
     contract = tables.table(name)
@@ -65,6 +78,8 @@ def test_a_reader_without_spark_sees_the_same_rows(spark, sample_lake, name):
             ours = pd.to_datetime(ours).dt.tz_localize("UTC")
         elif column.type.startswith("array"):
             theirs, ours = theirs.map(list), ours.map(list)
+        elif column.type.startswith("map"):  # delta-rs gives key-value pairs, Spark a dict
+            theirs, ours = theirs.map(dict), ours.map(dict)
         missing = [None] * len(ours)  # null is null, whichever reader turned it into NaN or None
         assert list(theirs.where(theirs.notna(), missing)) == list(ours.where(ours.notna(), missing)), column.name
 
@@ -86,6 +101,15 @@ def test_bad_input_is_one_clear_line_and_a_non_zero_exit(tmp_path):
     assert missing.output.strip().splitlines()[-1].startswith("error: input not found")
     bad_date = CliRunner().invoke(app, ["score", "--lake", str(tmp_path), "--as-of", "2026-13-01"])
     assert bad_date.exit_code == 2 and "is not a date; use YYYY-MM-DD" in bad_date.output
+
+
+def test_an_engine_that_cannot_run_here_is_a_clear_error(sample_lake):
+    lake, _ = sample_lake
+    result = CliRunner().invoke(app, ["score", "--lake", str(lake), "--engine", "graphframes"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].startswith("error: the graphframes engine is not available")
+    unknown = CliRunner().invoke(app, ["score", "--lake", str(lake), "--engine", "pandas"])
+    assert unknown.exit_code == 2 and "pandas" in unknown.output
 
 
 def test_score_on_an_empty_lake_says_what_to_do(spark, tmp_path):

@@ -6,7 +6,8 @@ from influence import quality, tables
 
 def test_every_spec_table_of_this_stage_is_declared_with_its_partitioning():
     declared = tables.all_tables()
-    assert set(declared) >= {tables.INTERACTIONS, tables.QUARANTINE, tables.INGESTED_FILES, tables.EDGES, tables.SCORES}
+    assert set(declared) >= {tables.INTERACTIONS, tables.QUARANTINE, tables.INGESTED_FILES, tables.EDGES, tables.SCORES,
+                             tables.NETWORK_SUMMARY}
     assert declared[tables.INTERACTIONS].partition_by == ("event_date",)
     assert declared[tables.EDGES].partition_by == ("as_of_date",)
     assert declared[tables.SCORES].partition_by == ("as_of_date",)
@@ -18,6 +19,9 @@ def test_schema_types_come_from_the_declaration():
     assert schema["topics"].dataType == T.ArrayType(T.StringType())
     assert schema["event_id"].nullable is False
     assert schema["audience_size"].nullable is True
+    summary = tables.table(tables.NETWORK_SUMMARY).schema
+    assert summary["stage_seconds"].dataType == T.MapType(T.StringType(), T.DoubleType())
+    assert summary["pagerank_seeds"].dataType == T.ArrayType(T.StringType())
 
 
 def test_edges_have_one_count_column_per_canonical_type():
@@ -33,7 +37,8 @@ def test_expectations_are_derived_from_the_contract():
     kinds = [type(e).__name__ for e in found]
     assert kinds.count("ExpectColumnValuesToNotBeNull") == sum(not c.nullable for c in contract.columns)
     between = [e for e in found if type(e).__name__ == "ExpectColumnValuesToBeBetween"]
-    assert {e.column for e in between} == {"pagerank", "in_degree", "out_degree", "rank"}
+    assert {e.column for e in between} == {c.name for c in contract.columns if c.min is not None or c.max is not None}
+    assert {"pagerank", "betweenness_error", "participation", "rank"} <= {e.column for e in between}
     assert kinds[-1] == "ExpectCompoundColumnsToBeUnique"
 
 

@@ -23,7 +23,7 @@ class RunReport:
 
 
 def run(spark: SparkSession, settings: Settings, lake_root: Path, inputs: list[Path] | None = None,
-        as_of: date | None = None, step: Step = no_progress) -> RunReport:
+        as_of: date | None = None, engine: str | None = None, step: Step = no_progress) -> RunReport:
     """With no inputs, the built-in sample is generated into ``<lake>/_sample`` first.
 
     The sample is the same bytes every time, so a second run ingests nothing new and
@@ -33,5 +33,5 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, inputs: list[P
         with step("generate the built-in sample"):
             inputs = [generate.write_export(Path(lake_root) / SAMPLE_FOLDER)]
     ingested = ingest.run(spark, settings, lake_root, inputs, step=step)
-    scored = score.run(spark, settings, lake_root, as_of=as_of, step=step)
+    scored = score.run(spark, settings, lake_root, as_of=as_of, engine=engine, step=step)
     return RunReport([str(p) for p in inputs], ingested, scored)
