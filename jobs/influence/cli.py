@@ -147,8 +147,8 @@ def _ingest_table(reports) -> Table:
     for name in ("read", "accepted", "quarantined", "duplicate"):
         table.add_column(name, justify="right", no_wrap=True)
     for r in reports:
-        table.add_row(Path(r.path).name, r.profile, r.status, str(r.rows_read), str(r.rows_accepted),
-                      str(r.rows_quarantined), str(r.rows_duplicate))
+        table.add_row(Path(r.path).name, r.profile, r.status, f"{r.rows_read:,}", f"{r.rows_accepted:,}",
+                      f"{r.rows_quarantined:,}", f"{r.rows_duplicate:,}")
     return table
 
 
@@ -187,21 +187,50 @@ def generate(
 @app.command()
 def ingest(
     lake: LakeOption,
-    paths: Annotated[list[Path], typer.Argument(help="Export files or folders (plain or .gz).")],
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Export files or folders (plain, .gz or .zip).")] = None,
+    landing: Annotated[Optional[Path], typer.Option(help="Landing folder: ingest every file in it not ingested yet.")] = None,
     profile: Annotated[Optional[str], typer.Option(help="Profile name (snap) or a profile YAML file; default from the file name.")] = None,
     config: ConfigOption = None,
     master: MasterOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Ingest export files into bronze: each line accepted, quarantined or a duplicate."""
+    """Ingest export files into bronze: each line accepted, quarantined or a duplicate.
+
+    Exits 1 after landing what was good when a file is partial or refused, or when its
+    quarantined share exceeds max_quarantine_share, so that a scheduler alerts.
+    """
     from influence.pipelines import ingest as pipeline
 
-    reports = _execute(config, master, as_json,
-                       lambda spark, settings, step: pipeline.run(spark, settings, lake, paths, profile, step=step))
+    if bool(paths) == bool(landing):
+        raise typer.BadParameter("give export PATHs or --landing DIR (one of the two)")
+
+    def work(spark, settings, step):
+        inputs = paths
+        if landing is not None:
+            if not landing.is_dir():
+                raise InfluenceError(f"landing folder not found: {landing}")
+            with step(f"look for new files in {landing}"):
+                inputs = pipeline.not_yet_ingested(spark, lake, landing)
+            if not inputs:
+                return []
+        return pipeline.run(spark, settings, lake, inputs, profile, step=step)
+
+    reports = _execute(config, master, as_json, work)
     if as_json:
         _print_json([r.as_dict() for r in reports])
-    else:
+    elif reports:
         _print_ingested(reports)
+    else:
+        out.print(f"nothing new in {landing}", highlight=False)
+    _fail_on_file_problems(reports)
+
+
+def _fail_on_file_problems(reports) -> None:
+    problems = [r.problem for r in reports if r.problem]
+    for problem in problems[:-1]:
+        err.print(f"[bold red]error:[/] {problem}", highlight=False, soft_wrap=True)
+    if problems:
+        _fail(problems[-1])
 
 
 @app.command()
@@ -250,6 +279,7 @@ def run(
         _print_ingested(report.ingested)
         _print_scored(scored)
         out.print(f"tables under {lake.resolve()}", highlight=False, soft_wrap=True)
+    _fail_on_file_problems(report.ingested)
 
 
 def main() -> None:

@@ -48,6 +48,14 @@ class PageRankSettings(_Strict):
     seeds: tuple[str, ...] = ()
 
 
+class IngestSettings(_Strict):
+    # A longer line is quarantined unread; a larger decompressed export is refused (zip bombs).
+    max_line_bytes: int = Field(1_000_000, ge=1)
+    max_decompressed_bytes: int = Field(8 * 2**30, ge=1)
+    # A file with a larger share of quarantined lines lands what was good, then fails the run.
+    max_quarantine_share: float = Field(0.05, ge=0, le=1)
+
+
 class PathSettings(_Strict):
     """Betweenness and harmonic closeness: exact when cheap, else sampled with a bound."""
 
@@ -84,6 +92,7 @@ class Settings(_Strict):
         }
     )
     exclude_users: tuple[str, ...] = ()
+    ingest: IngestSettings = IngestSettings()
     pagerank: PageRankSettings = PageRankSettings()
     paths: PathSettings = PathSettings()
     reach: ReachSettings = ReachSettings()

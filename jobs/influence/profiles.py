@@ -60,8 +60,8 @@ def load_profile(name_or_path: str) -> Profile:
 
 
 def infer_profile(path: Path) -> Profile:
-    """The built-in profile whose extensions match the file name (a trailing .gz is ignored)."""
-    name = path.name.lower().removesuffix(".gz")
+    """The built-in profile whose extensions match the file name (a trailing .gz or .zip is ignored)."""
+    name = path.name.lower().removesuffix(".gz").removesuffix(".zip")
     matches = [
         profile
         for profile in map(load_profile, builtin_profiles())

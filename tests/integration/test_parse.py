@@ -6,9 +6,14 @@ from influence.transforms.interactions import parse_snap
 NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
 
-def _parse(spark, lines, source="f.txt"):
-    frame = spark.createDataFrame(list(enumerate(lines, start=1)), "line_no long, value string")
-    accepted, quarantined = parse_snap(frame, load_profile("snap"), source_file=source, run_id="r",
+def _lines(spark, lines):
+    """Framed lines as the staging file holds them: numbered, no framing problem."""
+    return spark.createDataFrame([(i, line, None) for i, line in enumerate(lines, start=1)],
+                                 "line_no long, value string, problem string")
+
+
+def _parse(spark, lines, source="f.txt", profile="snap"):
+    accepted, quarantined = parse_snap(_lines(spark, lines), load_profile(profile), source_file=source, run_id="r",
                                        now=NOW, max_future_days=1)
     return accepted.collect(), quarantined.collect()
 
@@ -57,7 +62,6 @@ def test_identical_lines_in_one_file_are_distinct_events_and_the_same_line_in_tw
 def test_id_prefix_is_applied(spark, tmp_path):
     own = tmp_path / "p.yaml"
     own.write_text("profile: p\nformat: snap\nplatform: x\nid_prefix: 'x:'\n")
-    frame = spark.createDataFrame([(1, "1 2 1082040961")], "line_no long, value string")
-    accepted, _ = parse_snap(frame, load_profile(str(own)), source_file="f", run_id="r", now=NOW, max_future_days=1)
-    row = accepted.first()
+    accepted, _ = _parse(spark, ["1 2 1082040961"], source="f", profile=str(own))
+    row = accepted[0]
     assert (row["actor_id"], row["target_id"], row["platform"]) == ("x:1", "x:2", "x")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -9,33 +11,63 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from influence import tables
+from influence import quality, tables
 from influence.config import Settings
+from influence.errors import InfluenceError
 from influence.io import exports
 from influence.io.lake import Lake
-from influence.profiles import infer_profile, load_profile
 from influence.pipelines import Step, new_run_id, no_progress
+from influence.profiles import infer_profile, load_profile
 from influence.transforms.interactions import parse_snap
+
+STAGING_FOLDER = "_staging"
 
 
 @dataclass(frozen=True)
 class FileReport:
     path: str
     profile: str
-    status: str  # ingested | already ingested
+    status: str  # ok | partial | refused | already ingested
     rows_read: int = 0
     rows_accepted: int = 0
     rows_quarantined: int = 0
     rows_duplicate: int = 0
+    reason: str | None = None
+    max_quarantine_share: float = 1.0
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def quarantined_share(self) -> float:
+        return self.rows_quarantined / self.rows_read if self.rows_read else 0.0
+
+    @property
+    def problem(self) -> str | None:
+        """Why this file should alert whoever runs the ingest, or None."""
+        if self.status in ("partial", "refused"):
+            return f"{self.path} is {self.status}: {self.reason}"
+        if self.quarantined_share > self.max_quarantine_share:
+            return (f"{self.path}: {self.rows_quarantined:,} of {self.rows_read:,} lines quarantined "
+                    f"({self.quarantined_share:.1%} > max_quarantine_share {self.max_quarantine_share:.1%}); "
+                    "the good lines landed, see bronze/quarantine")
+        return None
 
 
 def _already_ingested(lake: Lake, sha256: str) -> bool:
     if not lake.exists(tables.INGESTED_FILES):
         return False
     return lake.read(tables.INGESTED_FILES).where(F.col("sha256") == sha256).limit(1).count() > 0
+
+
+def not_yet_ingested(spark: SparkSession, lake_root: Path, folder: Path) -> list[Path]:
+    """The files under a landing folder whose content is not in the manifest yet."""
+    lake = Lake(spark, lake_root)
+    files = exports.discover([folder])
+    if not files or not lake.exists(tables.INGESTED_FILES):
+        return files
+    seen = {row[0] for row in lake.read(tables.INGESTED_FILES).select("sha256").collect()}
+    return [f for f in files if _identity(f) not in seen]
 
 
 def run(spark: SparkSession, settings: Settings, lake_root: Path, inputs: list[Path],
@@ -47,41 +79,62 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, inputs: list[P
     """
     lake = Lake(spark, lake_root)
     run_id = new_run_id("ingest")
+    files = exports.discover(inputs)
+    chosen = load_profile(profile) if profile else None
+    profiles = {path: chosen or infer_profile(path) for path in files}  # fail on any name before ingesting
+    staging = Path(lake_root) / STAGING_FOLDER / run_id
+    staging.mkdir(parents=True, exist_ok=True)
     reports = []
-    for path in exports.discover(inputs):
-        chosen = load_profile(profile) if profile else infer_profile(path)
-        with step(f"ingest {path.name}"):
-            reports.append(_ingest_file(spark, lake, settings, path, chosen, run_id))
+    try:
+        for number, path in enumerate(files, start=1):
+            with step(f"ingest {path.name} ({number}/{len(files)})"):
+                reports.append(_ingest_file(spark, lake, settings, path, profiles[path], run_id,
+                                            staging / f"{number}.parquet"))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return reports
 
 
-def _ingest_file(spark, lake: Lake, settings: Settings, path: Path, profile, run_id: str) -> FileReport:
-    sha256 = exports.sha256_of(path)
+def _identity(path: Path) -> str:
+    """sha256 of the content; a symlink is identified by where it points, never followed."""
+    if path.is_symlink():
+        return hashlib.sha256(f"symlink:{path}->{path.readlink()}".encode()).hexdigest()
+    return exports.sha256_of(path)
+
+
+def _ingest_file(spark, lake: Lake, settings: Settings, path: Path, profile, run_id: str,
+                 staging: Path) -> FileReport:
+    sha256 = _identity(path)
     if _already_ingested(lake, sha256):
         return FileReport(str(path), profile.profile, "already ingested")
     now = datetime.now(timezone.utc)
-    lines = exports.read_lines(spark, path).cache()
+    limits = exports.Limits(settings.ingest.max_line_bytes, settings.ingest.max_decompressed_bytes)
+    framed = exports.frame_export(path, staging, limits)
+    lines = spark.read.parquet(str(staging))
     accepted, quarantined = parse_snap(lines, profile, source_file=str(path), run_id=run_id, now=now,
                                        max_future_days=settings.max_future_days)
     accepted = accepted.cache()
-    rows_read = lines.count()
     valid = accepted.agg(F.count(F.lit(1)).alias("n"), F.min("event_date").alias("lo"),
                          F.max("event_date").alias("hi")).first()
     n_valid = valid["n"]
+    quarantined = quarantined.cache()
     n_quarantined = quarantined.count()
     # Checked before anything is written: a line lost here must not reach the lake.
-    if rows_read != n_valid + n_quarantined:
-        raise RuntimeError(f"{path}: {rows_read} lines read but {n_valid} valid and {n_quarantined} quarantined")
+    if framed.lines != n_valid + n_quarantined:
+        raise InfluenceError(f"{path}: {framed.lines} lines read but {n_valid} valid and {n_quarantined} quarantined")
+    if n_valid:
+        quality.require(accepted, tables.INTERACTIONS)
     inserted = lake.insert_new(accepted, tables.INTERACTIONS, "event_date") if n_valid else 0
     if n_quarantined:
         lake.append(quarantined, tables.QUARANTINE)
-    report = FileReport(str(path), profile.profile, "ingested", rows_read, inserted, n_quarantined, n_valid - inserted)
+    size = path.lstat().st_size
     manifest = spark.createDataFrame(
-        [(str(path), path.stat().st_size, sha256, profile.profile, rows_read, inserted, n_quarantined,
-          n_valid - inserted, "ok", run_id, now, valid["lo"], valid["hi"])],
+        [(str(path), size, sha256, profile.profile, framed.lines, inserted, n_quarantined, n_valid - inserted,
+          framed.status, framed.reason, run_id, now, valid["lo"], valid["hi"])],
         tables.table(tables.INGESTED_FILES).schema,
     )
     lake.append(manifest, tables.INGESTED_FILES)
-    lines.unpersist()
     accepted.unpersist()
-    return report
+    quarantined.unpersist()
+    return FileReport(str(path), profile.profile, framed.status, framed.lines, inserted, n_quarantined,
+                      n_valid - inserted, framed.reason, settings.ingest.max_quarantine_share)

@@ -34,7 +34,10 @@ def event_id(platform: Column, actor: Column, target: Column, kind: Column, occu
 
 def parse_snap(lines: DataFrame, profile: Profile, *, source_file: str, run_id: str,
                now: datetime, max_future_days: float) -> tuple[DataFrame, DataFrame]:
-    """Split ``(line_no, value)`` rows of a SNAP export into accepted and quarantined rows.
+    """Split ``(line_no, value, problem)`` rows of a SNAP export into accepted and quarantined rows.
+
+    A row whose ``problem`` is set (framing found it over-long or not UTF-8) is quarantined
+    with that reason.
 
     Returns ``(interactions, quarantine)``: the first in the ``bronze/interactions``
     schema, the second in ``bronze/quarantine``'s. Every input row lands in exactly one.
@@ -57,6 +60,7 @@ def parse_snap(lines: DataFrame, profile: Profile, *, source_file: str, run_id: 
         mapped_type.alias("interaction_type"),
         F.timestamp_seconds(seconds).alias("occurred_at"),
         _first_reason(
+            (F.col("problem").isNotNull(), F.col("problem")),
             (n_fields == 0, F.lit("blank line")),
             (F.trim(F.col("value")).startswith("#"), F.lit("comment line")),
             (~n_fields.isin(3, 4),
