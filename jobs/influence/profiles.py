@@ -14,7 +14,24 @@ from influence.config import CANONICAL_TYPES
 from influence.errors import InfluenceError
 from influence.tables import schema_root
 
-SUPPORTED_FORMATS = ("snap",)
+SUPPORTED_FORMATS = ("snap", "csv", "jsonl")
+# Canonical fields a csv or jsonl profile can map, and which of them it must map.
+FIELDS = ("event_id", "actor", "target", "type", "time", "content_id", "audience_size", "topics", "platform")
+REQUIRED_FIELDS = {"csv": ("actor", "target", "time"), "jsonl": ("actor", "time")}
+
+
+class Engaged(BaseModel):
+    """Where a jsonl post names the account it engages, for one interaction type.
+
+    ``path`` is a JSON path to one id, or to a list (``list: true``) of ids or of objects
+    whose ``item`` path holds the id.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str
+    list: bool = False
+    item: str | None = None
 
 
 class Profile(BaseModel):
@@ -27,14 +44,33 @@ class Profile(BaseModel):
     default_type: str = "message"
     type_map: dict[str, str] = {}
     extensions: tuple[str, ...] = ()
+    # csv: column names; jsonl: JSON paths ($.author.id), by canonical field.
+    fields: dict[str, str] = {}
+    # csv
+    delimiter: str = ","
+    topics_separator: str = "|"
+    # "unix" (seconds), "iso8601" (with an offset or Z; none means UTC) or a Spark datetime pattern.
+    time_format: str = "unix"
+    # jsonl: one post yields one interaction per engaged account, by type.
+    engages: dict[str, Engaged] = {}
 
     @model_validator(mode="after")
-    def _known_types_and_format(self) -> "Profile":
+    def _consistent(self) -> "Profile":
         if self.format not in SUPPORTED_FORMATS:
             raise ValueError(f"format {self.format!r} is not supported (supported: {', '.join(SUPPORTED_FORMATS)})")
-        bad = sorted({self.default_type, *self.type_map.values()} - set(CANONICAL_TYPES))
+        bad = sorted({self.default_type, *self.type_map.values(), *self.engages} - set(CANONICAL_TYPES))
         if bad:
             raise ValueError(f"maps onto unknown interaction types {bad} (canonical: {', '.join(CANONICAL_TYPES)})")
+        unknown = sorted(set(self.fields) - set(FIELDS))
+        if unknown:
+            raise ValueError(f"unknown fields {unknown} (known: {', '.join(FIELDS)})")
+        missing = [f for f in REQUIRED_FIELDS.get(self.format, ()) if f not in self.fields]
+        if missing:
+            raise ValueError(f"a {self.format} profile must map the fields {missing}")
+        if self.format == "jsonl" and not self.engages:
+            raise ValueError("a jsonl profile needs `engages`: where a post names the accounts it engages")
+        if len(self.delimiter) != 1:
+            raise ValueError("delimiter must be one character")
         return self
 
 

@@ -1,7 +1,7 @@
 from datetime import datetime, timezone
 
 from influence.profiles import load_profile
-from influence.transforms.interactions import parse_snap
+from influence.transforms.interactions import parse_lines
 
 NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
@@ -13,7 +13,7 @@ def _lines(spark, lines):
 
 
 def _parse(spark, lines, source="f.txt", profile="snap"):
-    accepted, quarantined = parse_snap(_lines(spark, lines), load_profile(profile), source_file=source, run_id="r",
+    accepted, quarantined = parse_lines(_lines(spark, lines), load_profile(profile), source_file=source, run_id="r",
                                        now=NOW, max_future_days=1)
     return accepted.collect(), quarantined.collect()
 
@@ -42,7 +42,7 @@ def test_every_bad_line_is_quarantined_with_its_reason(spark):
         2: "comment line",
         3: "expected 3 or 4 whitespace-separated fields, got 2",
         4: "expected 3 or 4 whitespace-separated fields, got 5",
-        5: "time is not a whole number of seconds",
+        5: "unparseable time 'soon'",
         6: "time before 2000-01-01",
         7: "time more than 1 day(s) in the future",
         8: "unknown interaction type 'poke'",

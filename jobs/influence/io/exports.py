@@ -109,6 +109,16 @@ def frame_export(path: Path, staging: Path, limits: Limits) -> Framed:
     return framed
 
 
+def csv_header(staging: Path, delimiter: str) -> list[str]:
+    """The column names on the first staged line of a csv export (empty when there is none)."""
+    import csv
+
+    first = pq.ParquetFile(staging).read_row_group(0).slice(0, 1).to_pylist() if pq.ParquetFile(staging).num_row_groups else []
+    if not first or first[0]["value"] is None or first[0]["line_no"] != 1:
+        return []
+    return [name.strip() for name in next(csv.reader([first[0]["value"]], delimiter=delimiter))]
+
+
 def _frame_zip(path: Path, writer: pq.ParquetWriter, limits: Limits, framed: Framed) -> None:
     try:
         archive = zipfile.ZipFile(path)

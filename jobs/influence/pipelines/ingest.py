@@ -18,7 +18,7 @@ from influence.io import exports
 from influence.io.lake import Lake
 from influence.pipelines import Step, new_run_id, no_progress
 from influence.profiles import infer_profile, load_profile
-from influence.transforms.interactions import parse_snap
+from influence.transforms.interactions import parse_lines
 
 STAGING_FOLDER = "_staging"
 
@@ -110,18 +110,22 @@ def _ingest_file(spark, lake: Lake, settings: Settings, path: Path, profile, run
     now = datetime.now(timezone.utc)
     limits = exports.Limits(settings.ingest.max_line_bytes, settings.ingest.max_decompressed_bytes)
     framed = exports.frame_export(path, staging, limits)
+    header = exports.csv_header(staging, profile.delimiter) if profile.format == "csv" else None
     lines = spark.read.parquet(str(staging))
-    accepted, quarantined = parse_snap(lines, profile, source_file=str(path), run_id=run_id, now=now,
-                                       max_future_days=settings.max_future_days)
+    accepted, quarantined = parse_lines(lines, profile, source_file=str(path), run_id=run_id, now=now,
+                                        max_future_days=settings.max_future_days, header=header)
     accepted = accepted.cache()
     valid = accepted.agg(F.count(F.lit(1)).alias("n"), F.min("event_date").alias("lo"),
                          F.max("event_date").alias("hi")).first()
     n_valid = valid["n"]
     quarantined = quarantined.cache()
     n_quarantined = quarantined.count()
-    # Checked before anything is written: a line lost here must not reach the lake.
-    if framed.lines != n_valid + n_quarantined:
-        raise InfluenceError(f"{path}: {framed.lines} lines read but {n_valid} valid and {n_quarantined} quarantined")
+    rows_read = n_valid + n_quarantined
+    # Checked before anything is written: every line (but a csv header) yields a row, and a
+    # snap or csv line exactly one; a line lost here must not reach the lake.
+    data_lines = framed.lines - (1 if header is not None and framed.lines else 0)
+    if rows_read < data_lines or (profile.format != "jsonl" and rows_read != data_lines):
+        raise InfluenceError(f"{path}: {data_lines} lines read but {n_valid} valid and {n_quarantined} quarantined")
     if n_valid:
         quality.require(accepted, tables.INTERACTIONS)
     inserted = lake.insert_new(accepted, tables.INTERACTIONS, "event_date") if n_valid else 0
@@ -129,12 +133,12 @@ def _ingest_file(spark, lake: Lake, settings: Settings, path: Path, profile, run
         lake.append(quarantined, tables.QUARANTINE)
     size = path.lstat().st_size
     manifest = spark.createDataFrame(
-        [(str(path), size, sha256, profile.profile, framed.lines, inserted, n_quarantined, n_valid - inserted,
+        [(str(path), size, sha256, profile.profile, framed.lines, rows_read, inserted, n_quarantined, n_valid - inserted,
           framed.status, framed.reason, run_id, now, valid["lo"], valid["hi"])],
         tables.table(tables.INGESTED_FILES).schema,
     )
     lake.append(manifest, tables.INGESTED_FILES)
     accepted.unpersist()
     quarantined.unpersist()
-    return FileReport(str(path), profile.profile, framed.status, framed.lines, inserted, n_quarantined,
+    return FileReport(str(path), profile.profile, framed.status, rows_read, inserted, n_quarantined,
                       n_valid - inserted, framed.reason, settings.ingest.max_quarantine_share)
