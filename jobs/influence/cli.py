@@ -166,7 +166,7 @@ def generate(
     days: Annotated[int, typer.Option(min=1, help="Days of activity, ending on --end.")] = SAMPLE_DAYS,
     end: Annotated[Optional[str], typer.Option(help=f"Last day, YYYY-MM-DD (default {DEFAULT_END}).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed: same arguments, same bytes.")] = SAMPLE_SEED,
-    fmt: Annotated[str, typer.Option("--format", help="Export format: snap.")] = "snap",
+    fmt: Annotated[str, typer.Option("--format", help="Export format: jsonl (with followers and hashtags), csv or snap.")] = "jsonl",
     as_json: JsonOption = False,
 ) -> None:
     """Write a realistic synthetic export (communities, bridges, heavy-tailed activity)."""

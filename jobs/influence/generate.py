@@ -13,6 +13,8 @@ are written in a total order.
 
 from __future__ import annotations
 
+import csv
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -26,7 +28,11 @@ TYPE_SHARES = {
     "mention": 0.25, "reply": 0.20, "reshare": 0.15, "like": 0.12,
     "comment": 0.10, "message": 0.08, "quote": 0.05, "follow": 0.05,
 }
-FORMATS = ("snap",)
+FORMATS = ("jsonl", "csv", "snap")
+EXTENSIONS = {"jsonl": ".jsonl", "csv": ".csv", "snap": ".txt"}
+# Hashtags: each community talks about two of these; a post carries up to two tags.
+TOPICS = ("launch", "pricing", "support", "outage", "sustainability", "recipes", "travel", "fitness", "gaming",
+          "music", "ai", "crypto", "football", "fashion", "parenting", "jobs", "movies", "books", "diy", "pets")
 # Share of each hour of the UTC day (evening peak, night trough).
 _HOURLY = np.array([2, 1, 1, 1, 1, 2, 3, 4, 5, 5, 5, 5, 6, 6, 5, 5, 5, 6, 7, 8, 8, 7, 5, 3], dtype=float)
 
@@ -42,6 +48,7 @@ class SyntheticExport:
     user_ids: np.ndarray
     community: np.ndarray
     followers: np.ndarray
+    seed: int = SAMPLE_SEED
 
 
 def _user_ids(n: int) -> np.ndarray:
@@ -100,7 +107,7 @@ def generate(users: int = SAMPLE_USERS, days: int = SAMPLE_DAYS, end: date = DEF
     order = np.lexsort((kind, target, actor, seconds))
     return SyntheticExport(
         actor=actor[order], target=target[order], seconds=seconds[order], kind=kinds[kind[order]],
-        user_ids=_user_ids(users), community=community, followers=followers,
+        user_ids=_user_ids(users), community=community, followers=followers, seed=seed,
     )
 
 
@@ -117,10 +124,72 @@ def write_snap(export: SyntheticExport, out_dir: Path, name: str) -> Path:
     return path
 
 
+def post_topics(export: SyntheticExport) -> list[list[str]]:
+    """Up to two lower-case hashtags per interaction, mostly from the actor's community's two topics.
+
+    Drawn from a stream of their own, so the interactions are the same in every format.
+    """
+    rng = np.random.default_rng(export.seed + 1)
+    community_topics = rng.integers(0, len(TOPICS), size=(int(export.community.max()) + 1, 2))
+    own = community_topics[export.community[export.actor], rng.integers(0, 2, len(export.actor))]
+    other = rng.integers(0, len(TOPICS), len(export.actor))
+    how_many = rng.choice(3, size=len(export.actor), p=[0.4, 0.45, 0.15])
+    return [[] if k == 0 else [TOPICS[a]] if k == 1 or a == b else [TOPICS[a], TOPICS[b]]
+            for k, a, b in zip(how_many.tolist(), own.tolist(), other.tolist())]
+
+
+def _iso(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# Where a post of each type names the account it engages, as the jsonl profile reads it.
+_ENGAGED = {
+    "reply": lambda post, target: {"in_reply_to": {"id": post, "author": {"id": target}}},
+    "reshare": lambda post, target: {"reshare_of": {"id": post, "author": {"id": target}}},
+    "quote": lambda post, target: {"quote_of": {"id": post, "author": {"id": target}}},
+    "comment": lambda post, target: {"comment_on": {"id": post, "author": {"id": target}}},
+    "like": lambda post, target: {"liked": {"id": post, "author": {"id": target}}},
+    "mention": lambda post, target: {"mentions": [{"id": target}]},
+    "follow": lambda post, target: {"followed": {"id": target}},
+    "message": lambda post, target: {"message_to": {"id": target}},
+}
+
+
+def write_jsonl(export: SyntheticExport, out_dir: Path, name: str) -> Path:
+    """One post per line in the shape the ``jsonl`` profile reads: author with followers, hashtags."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}.jsonl"
+    ids, followers = export.user_ids, export.followers
+    with path.open("w", encoding="utf-8") as stream:
+        for i, (a, t, s, k, tags) in enumerate(zip(export.actor.tolist(), export.target.tolist(),
+                                                   export.seconds.tolist(), export.kind.tolist(), post_topics(export))):
+            post = {"id": f"p{i + 1}", "created_at": _iso(s), "platform": "synthetic",
+                    "author": {"id": str(ids[a]), "followers_count": int(followers[a])},
+                    **_ENGAGED[k](f"p{i}", str(ids[t])), "hashtags": tags}
+            stream.write(json.dumps(post, separators=(",", ":")) + "\n")
+    return path
+
+
+def write_csv(export: SyntheticExport, out_dir: Path, name: str) -> Path:
+    """A header and one row per interaction, in the columns the ``csv`` profile reads."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}.csv"
+    ids, followers = export.user_ids, export.followers
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(["event_id", "actor_id", "target_id", "interaction_type", "occurred_at", "audience_size",
+                         "topics"])
+        for i, (a, t, s, k, tags) in enumerate(zip(export.actor.tolist(), export.target.tolist(),
+                                                   export.seconds.tolist(), export.kind.tolist(), post_topics(export))):
+            writer.writerow([f"e{i + 1}", ids[a], ids[t], k, _iso(s), int(followers[a]), "|".join(tags)])
+    return path
+
+
 def write_export(out_dir: Path, *, users: int = SAMPLE_USERS, days: int = SAMPLE_DAYS, end: date = DEFAULT_END,
-                 seed: int = SAMPLE_SEED, fmt: str = "snap") -> Path:
+                 seed: int = SAMPLE_SEED, fmt: str = "jsonl") -> Path:
     if fmt not in FORMATS:
-        raise ValueError(f"format {fmt!r} is not supported yet (supported: {', '.join(FORMATS)})")
+        raise ValueError(f"format {fmt!r} is not supported (supported: {', '.join(FORMATS)})")
     export = generate(users=users, days=days, end=end, seed=seed)
     name = f"interactions-{end.isoformat()}-u{users}-d{days}-s{seed}"
-    return write_snap(export, out_dir, name)
+    writer = {"jsonl": write_jsonl, "csv": write_csv, "snap": write_snap}[fmt]
+    return writer(export, out_dir, name)

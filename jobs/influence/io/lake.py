@@ -2,14 +2,53 @@
 
 from __future__ import annotations
 
+import logging
+import random
+import time
 from datetime import date
 from pathlib import Path
+from typing import Callable, TypeVar
 
+from delta import exceptions as delta_errors
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 
 from influence import tables
 from influence.errors import InfluenceError
+
+
+log = logging.getLogger(__name__)
+Result = TypeVar("Result")
+COMMIT_ATTEMPTS = 6
+# delta-spark's conflict exceptions share no base class of their own.
+CONFLICTS = (
+    delta_errors.DeltaConcurrentModificationException, delta_errors.ConcurrentWriteException,
+    delta_errors.MetadataChangedException, delta_errors.ProtocolChangedException,
+    delta_errors.ConcurrentAppendException, delta_errors.ConcurrentDeleteReadException,
+    delta_errors.ConcurrentDeleteDeleteException, delta_errors.ConcurrentTransactionException,
+)
+
+
+def with_commit_retries(what: str, commit: Callable[[], Result]) -> Result:
+    """Run a Delta commit, retrying when another writer committed first.
+
+    Delta's optimistic concurrency refuses a commit that conflicts with one made since
+    it read the table; running it again re-reads the table, so a merge then sees the
+    rows the other writer inserted (and counts them as duplicates). After the last
+    attempt the conflict is an error, never swallowed.
+    """
+    for attempt in range(1, COMMIT_ATTEMPTS + 1):
+        try:
+            return commit()
+        except CONFLICTS as exc:
+            if attempt == COMMIT_ATTEMPTS:
+                raise InfluenceError(f"{what}: another writer kept committing first ({attempt} attempts): "
+                                     f"{type(exc).__name__}") from exc
+            pause = 0.2 * 2 ** attempt * (0.5 + random.random())
+            log.warning("%s conflicted with a concurrent commit (%s); retrying in %.1f s",
+                        what, type(exc).__name__, pause)
+            time.sleep(pause)
+    raise AssertionError("unreachable")
 
 
 class Lake:
@@ -36,7 +75,7 @@ class Lake:
         )
         if contract.partition_by:
             builder = builder.partitionedBy(*contract.partition_by)
-        return builder.execute()
+        return with_commit_retries(f"create {name}", builder.execute)
 
     def read(self, name: str) -> DataFrame:
         if not self.exists(name):
@@ -45,7 +84,8 @@ class Lake:
 
     def append(self, df: DataFrame, name: str) -> None:
         self.ensure(name)
-        tables.conform(df, name).write.format("delta").mode("append").save(self.path(name))
+        rows = tables.conform(df, name)
+        with_commit_retries(f"append to {name}", lambda: rows.write.format("delta").mode("append").save(self.path(name)))
 
     def replace_partition(self, df: DataFrame, name: str, column: str, value: date) -> None:
         """Atomically replace every row whose ``column`` equals ``value`` with ``df``.
@@ -55,11 +95,9 @@ class Lake:
         """
         self.ensure(name)
         # Delta itself refuses rows that fall outside the replaceWhere predicate.
-        (
-            tables.conform(df, name).write.format("delta").mode("overwrite")
-            .option("replaceWhere", f"{column} = '{value.isoformat()}'")
-            .save(self.path(name))
-        )
+        writer = (tables.conform(df, name).write.format("delta").mode("overwrite")
+                  .option("replaceWhere", f"{column} = '{value.isoformat()}'"))
+        with_commit_retries(f"replace {name} {column}={value}", lambda: writer.save(self.path(name)))
 
     def insert_new(self, df: DataFrame, name: str, partition_column: str) -> int:
         """Insert the rows whose key is not in the table yet; return how many were inserted.
@@ -73,5 +111,6 @@ class Lake:
         source = tables.conform(df, name)
         # The merge reports its own metrics: right even when it commits nothing, or when
         # another writer commits in between (the table's history would not be).
-        metrics = target.alias("t").merge(source.alias("s"), condition).whenNotMatchedInsertAll().execute().first()
+        merge = target.alias("t").merge(source.alias("s"), condition).whenNotMatchedInsertAll()
+        metrics = with_commit_retries(f"merge into {name}", lambda: merge.execute().first())
         return int(metrics["num_inserted_rows"])
