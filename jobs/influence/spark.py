@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import sys
 import tempfile
 from importlib import metadata
@@ -56,6 +57,10 @@ def get_spark(settings: Settings | None = None) -> SparkSession:
     settings = settings or load_config()
     conf = settings.spark
     java_options = f"-Duser.timezone=UTC -Dlog4j.configurationFile={_LOG4J.as_uri()}"
+    if conf.master.startswith("local"):
+        # Local Python workers run this interpreter, so they import what the driver does
+        # (pandas UDFs); a cluster's executors get the packages from the job image.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (
         SparkSession.builder.master(conf.master)
         .appName(conf.app_name)

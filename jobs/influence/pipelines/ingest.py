@@ -17,6 +17,7 @@ from influence.errors import InfluenceError
 from influence.io import exports
 from influence.io.lake import Lake
 from influence.pipelines import Step, new_run_id, no_progress
+from influence.privacy import pseudonymization_key
 from influence.profiles import infer_profile, load_profile
 from influence.transforms.interactions import parse_lines
 
@@ -113,7 +114,8 @@ def _ingest_file(spark, lake: Lake, settings: Settings, path: Path, profile, run
     header = exports.csv_header(staging, profile.delimiter) if profile.format == "csv" else None
     lines = spark.read.parquet(str(staging))
     accepted, quarantined = parse_lines(lines, profile, source_file=str(path), run_id=run_id, now=now,
-                                        max_future_days=settings.max_future_days, header=header)
+                                        max_future_days=settings.max_future_days, header=header,
+                                        pseudonymize_with=pseudonymization_key())
     accepted = accepted.cache()
     valid = accepted.agg(F.count(F.lit(1)).alias("n"), F.min("event_date").alias("lo"),
                          F.max("event_date").alias("hi")).first()

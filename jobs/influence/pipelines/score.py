@@ -17,6 +17,7 @@ from influence.errors import InfluenceError
 from influence.graph.engines import choose_engine
 from influence.io.lake import Lake
 from influence.pipelines import Step, new_run_id, no_progress
+from influence.privacy import pseudonymization_key, with_pseudonymous_ids
 from influence.transforms.edges import build_edges, degrees
 from influence.transforms.scores import assemble_scores, network_summary
 
@@ -49,6 +50,7 @@ def seed_for(as_of: date) -> int:
 def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | None = None,
         window_days: int | None = None, engine: str | None = None, step: Step = no_progress) -> ScoreReport:
     lake = Lake(spark, lake_root)
+    settings = with_pseudonymous_ids(settings, pseudonymization_key())
     window_days = window_days or settings.window_days
     run_id = new_run_id("score")
     interactions = lake.read(tables.INTERACTIONS)

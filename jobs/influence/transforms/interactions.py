@@ -15,6 +15,7 @@ from pyspark.sql import functions as F
 
 from influence import tables
 from influence.config import CANONICAL_TYPES
+from influence.privacy import pseudonymize_ids
 from influence.profiles import Profile
 
 EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -45,15 +46,23 @@ def exported_event_id(platform: Column, export_id: Column, kind: Column, target:
 
 
 def parse_lines(lines: DataFrame, profile: Profile, *, source_file: str, run_id: str, now: datetime,
-                max_future_days: float, header: list[str] | None = None) -> tuple[DataFrame, DataFrame]:
+                max_future_days: float, header: list[str] | None = None,
+                pseudonymize_with: bytes | None = None) -> tuple[DataFrame, DataFrame]:
     """Split framed lines of one export into accepted and quarantined rows.
 
     Returns ``(interactions, quarantine)`` in the ``bronze/interactions`` and
     ``bronze/quarantine`` schemas. ``header`` is a csv export's column names (its first
     line, which is not a row). A line whose ``problem`` is set (framing found it over-long
     or not UTF-8) is quarantined with that reason.
+
+    With ``pseudonymize_with`` (a key), user ids are replaced by their keyed hash before
+    anything is derived from them (event ids included), and quarantined lines keep their
+    reason but not their raw text.
     """
     candidates = {"snap": _snap, "csv": _csv, "jsonl": _jsonl}[profile.format](lines, profile, header)
+    if pseudonymize_with is not None:
+        candidates = pseudonymize_ids(candidates, ["actor_id", "target_id"], pseudonymize_with) \
+            .withColumn("value", F.lit(None).cast("string"))
     return _accept_or_quarantine(candidates, profile, source_file=source_file, run_id=run_id, now=now,
                                  max_future_days=max_future_days)
 
