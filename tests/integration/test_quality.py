@@ -32,3 +32,13 @@ def test_a_summary_row_with_an_unknown_engine_fails(spark):
     summary = [{"as_of_date": DAY, "engine": "pandas", "users": 3, "edges": 2, "interactions": 2}]
     with pytest.raises(AuditFailed, match="expect_column_values_to_be_in_set on engine"):
         quality.require(rows(spark, tables.NETWORK_SUMMARY, summary), tables.NETWORK_SUMMARY)
+
+
+def test_bronze_rows_are_audited_by_the_suite_derived_from_their_contract(spark):
+    bad = [{"event_id": "e1", "interaction_type": "poke", "event_date": DAY},
+           {"event_id": "e1", "interaction_type": "reply", "event_date": DAY}]
+    with pytest.raises(AuditFailed) as failed:
+        quality.require(rows(spark, tables.INTERACTIONS, bad), tables.INTERACTIONS)
+    message = str(failed.value)
+    assert message.startswith("audit of bronze/interactions failed, nothing published")
+    assert "expect_column_values_to_be_in_set on interaction_type" in message

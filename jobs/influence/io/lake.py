@@ -11,6 +11,7 @@ from typing import Callable, TypeVar
 
 from delta import exceptions as delta_errors
 from delta.tables import DeltaTable
+from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 
 from influence import tables
@@ -29,6 +30,11 @@ CONFLICTS = (
 )
 
 
+def _racing_create(exc: Exception) -> bool:
+    """Another process is creating the same table: its folder exists, its log not yet."""
+    return "DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION" in str(exc)
+
+
 def with_commit_retries(what: str, commit: Callable[[], Result]) -> Result:
     """Run a Delta commit, retrying when another writer committed first.
 
@@ -40,7 +46,9 @@ def with_commit_retries(what: str, commit: Callable[[], Result]) -> Result:
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         try:
             return commit()
-        except CONFLICTS as exc:
+        except (*CONFLICTS, AnalysisException) as exc:
+            if isinstance(exc, AnalysisException) and not _racing_create(exc):
+                raise
             if attempt == COMMIT_ATTEMPTS:
                 raise InfluenceError(f"{what}: another writer kept committing first ({attempt} attempts): "
                                      f"{type(exc).__name__}") from exc
