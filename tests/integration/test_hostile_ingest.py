@@ -19,6 +19,7 @@ def landed(spark, tmp_path_factory):
     landing, lake = root / "landing", root / "lake"
     landing.mkdir()
     (landing / "good.txt").write_text(GOOD)
+    (landing / "empty.txt").write_text("")
     whole = gzip.compress(b"".join(b"%d 1 1082040961\n" % i for i in range(2, 3002)))
     (landing / "cut.txt.gz").write_bytes(whole[: len(whole) // 2])
     with zipfile.ZipFile(landing / "evil.zip", "w") as archive:
@@ -52,10 +53,11 @@ def test_the_run_lands_what_is_good_and_exits_non_zero(landed):
 def test_every_file_is_in_the_manifest_and_its_lines_add_up(spark, landed):
     lake, _, _ = landed
     manifest = {row["path"].rsplit("/", 1)[-1]: row for row in _table(spark, lake, tables.INGESTED_FILES).collect()}
-    assert set(manifest) == {"good.txt", "cut.txt.gz", "evil.zip", "link.txt", "mostly-bad.txt"}
+    assert set(manifest) == {"good.txt", "empty.txt", "cut.txt.gz", "evil.zip", "link.txt", "mostly-bad.txt"}
     for row in manifest.values():
         assert row["rows_read"] == row["rows_accepted"] + row["rows_quarantined"] + row["rows_duplicate"]
     assert (manifest["good.txt"]["status"], manifest["good.txt"]["rows_accepted"]) == ("ok", 3)
+    assert (manifest["empty.txt"]["status"], manifest["empty.txt"]["rows_read"]) == ("ok", 0)
     cut = manifest["cut.txt.gz"]
     assert cut["status"] == "partial" and 0 < cut["rows_accepted"] < 3000 and "truncated" in cut["reason"]
     for refused in ("evil.zip", "link.txt"):
@@ -84,5 +86,5 @@ def test_the_landing_zone_again_is_a_no_op(spark, landed):
     assert again.exit_code == 0, again.output
     assert "nothing new" in again.output
     reports = json.loads(first.output[first.output.index("["):first.output.rindex("]") + 1])
-    assert len(reports) == 5
-    assert _table(spark, lake, tables.INGESTED_FILES).count() == 5
+    assert len(reports) == 6
+    assert _table(spark, lake, tables.INGESTED_FILES).count() == 6

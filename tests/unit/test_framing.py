@@ -119,3 +119,10 @@ def test_a_symlinked_input_is_refused_not_followed(tmp_path):
     assert found.is_symlink()
     framed, rows = staged(tmp_path, found)
     assert framed.status == "refused" and rows == [] and "symbolic link" in framed.reason
+
+
+def test_a_bomb_of_one_endless_line_stops_at_the_limit(tmp_path):
+    packed = tmp_path / "one-line.txt.gz"
+    packed.write_bytes(gzip.compress(b"a" * 5_000_000))
+    framed, rows = staged(tmp_path, packed)
+    assert framed.status == "refused" and rows == []

@@ -113,7 +113,8 @@ def csv_header(staging: Path, delimiter: str) -> list[str]:
     """The column names on the first staged line of a csv export (empty when there is none)."""
     import csv
 
-    first = pq.ParquetFile(staging).read_row_group(0).slice(0, 1).to_pylist() if pq.ParquetFile(staging).num_row_groups else []
+    staged = pq.ParquetFile(staging)
+    first = staged.read_row_group(0).slice(0, 1).to_pylist() if staged.num_row_groups else []
     if not first or first[0]["value"] is None or first[0]["line_no"] != 1:
         return []
     return [name.strip() for name in next(csv.reader([first[0]["value"]], delimiter=delimiter))]
@@ -170,7 +171,7 @@ def _frame_stream(opener: Callable[[], BinaryIO], writer: pq.ParquetWriter, limi
                 problem = None
                 if len(raw) > limits.max_line_bytes and not raw.endswith(b"\n"):
                     # skip the rest of the over-long line without holding it in memory
-                    while raw and not raw.endswith(b"\n"):
+                    while raw and not raw.endswith(b"\n") and consumed <= limits.max_decompressed_bytes:
                         raw = stream.readline(1 << 20)
                         consumed += len(raw)
                     problem, text = f"line longer than {limits.max_line_bytes:,} bytes (max_line_bytes)", None

@@ -19,7 +19,7 @@ from influence.io.lake import Lake
 from influence.pipelines import Step, new_run_id, no_progress
 from influence.privacy import pseudonymization_key
 from influence.profiles import infer_profile, load_profile
-from influence.transforms.interactions import parse_lines
+from influence.transforms.interactions import check_lines, split_checked
 
 STAGING_FOLDER = "_staging"
 
@@ -113,9 +113,9 @@ def _ingest_file(spark, lake: Lake, settings: Settings, path: Path, profile, run
     framed = exports.frame_export(path, staging, limits)
     header = exports.csv_header(staging, profile.delimiter) if profile.format == "csv" else None
     lines = spark.read.parquet(str(staging))
-    accepted, quarantined = parse_lines(lines, profile, source_file=str(path), run_id=run_id, now=now,
-                                        max_future_days=settings.max_future_days, header=header,
-                                        pseudonymize_with=pseudonymization_key())
+    checked = check_lines(lines, profile, now=now, max_future_days=settings.max_future_days, header=header,
+                          pseudonymize_with=pseudonymization_key()).cache()
+    accepted, quarantined = split_checked(checked, profile, source_file=str(path), run_id=run_id, now=now)
     accepted = accepted.cache()
     valid = accepted.agg(F.count(F.lit(1)).alias("n"), F.min("event_date").alias("lo"),
                          F.max("event_date").alias("hi")).first()
@@ -140,7 +140,7 @@ def _ingest_file(spark, lake: Lake, settings: Settings, path: Path, profile, run
         tables.table(tables.INGESTED_FILES).schema,
     )
     lake.append(manifest, tables.INGESTED_FILES)
-    accepted.unpersist()
-    quarantined.unpersist()
+    for frame in (checked, accepted, quarantined):
+        frame.unpersist()
     return FileReport(str(path), profile.profile, framed.status, rows_read, inserted, n_quarantined,
                       n_valid - inserted, framed.reason, settings.ingest.max_quarantine_share)

@@ -48,10 +48,18 @@ def exported_event_id(platform: Column, export_id: Column, kind: Column, target:
 def parse_lines(lines: DataFrame, profile: Profile, *, source_file: str, run_id: str, now: datetime,
                 max_future_days: float, header: list[str] | None = None,
                 pseudonymize_with: bytes | None = None) -> tuple[DataFrame, DataFrame]:
-    """Split framed lines of one export into accepted and quarantined rows.
+    """``split_checked(check_lines(...))``: accepted and quarantined rows of framed lines."""
+    checked = check_lines(lines, profile, now=now, max_future_days=max_future_days, header=header,
+                          pseudonymize_with=pseudonymize_with)
+    return split_checked(checked, profile, source_file=source_file, run_id=run_id, now=now)
 
-    Returns ``(interactions, quarantine)`` in the ``bronze/interactions`` and
-    ``bronze/quarantine`` schemas. ``header`` is a csv export's column names (its first
+
+def check_lines(lines: DataFrame, profile: Profile, *, now: datetime, max_future_days: float,
+                header: list[str] | None = None, pseudonymize_with: bytes | None = None) -> DataFrame:
+    """Framed lines of one export -> candidate rows, each with the reason it is refused or null.
+
+    Cache the result when both halves of ``split_checked`` are used: parsing then runs
+    once. ``header`` is a csv export's column names (its first
     line, which is not a row). A line whose ``problem`` is set (framing found it over-long
     or not UTF-8) is quarantined with that reason.
 
@@ -63,8 +71,19 @@ def parse_lines(lines: DataFrame, profile: Profile, *, source_file: str, run_id:
     if pseudonymize_with is not None:
         candidates = pseudonymize_ids(candidates, ["actor_id", "target_id"], pseudonymize_with) \
             .withColumn("value", F.lit(None).cast("string"))
-    return _accept_or_quarantine(candidates, profile, source_file=source_file, run_id=run_id, now=now,
-                                 max_future_days=max_future_days)
+    latest = now + timedelta(days=max_future_days)
+    seconds = F.unix_seconds("occurred_at")
+    return candidates.withColumn("reason", _first_reason(
+        (F.col("reason").isNotNull(), F.col("reason")),
+        (F.col("actor_id").isNull(), F.lit("missing actor")),
+        (F.col("target_id").isNull(), F.lit("missing target")),
+        (F.col("time_text").isNull() | (F.trim("time_text") == ""), F.lit("missing time")),
+        (F.col("occurred_at").isNull(), F.format_string("unparseable time '%s'", F.col("time_text"))),
+        (seconds < int(EARLIEST_EVENT.timestamp()), F.lit("time before 2000-01-01")),
+        (seconds > int(latest.timestamp()), F.lit(f"time more than {max_future_days:g} day(s) in the future")),
+        (F.col("interaction_type").isNull(), F.format_string("unknown interaction type '%s'", F.col("raw_type"))),
+        (F.col("actor_id") == F.col("target_id"), F.lit("actor equals target")),
+    ))
 
 
 def _prefixed(profile: Profile, column: Column) -> Column:
@@ -93,11 +112,15 @@ def _blank(value: Column) -> Column:
 
 
 def _snap(lines: DataFrame, profile: Profile, header: list[str] | None) -> DataFrame:
-    fields = F.split(F.trim(F.col("value")), r"\s+")
-    n_fields = F.when(_blank(F.col("value")), 0).otherwise(F.size(fields))
+    # Split once in its own projection: an expression repeated inside CASE branches is
+    # evaluated every time (measured: 3x slower on 1M lines).
+    split = lines.select("line_no", "value", "problem", F.trim(F.col("value")).alias("trimmed")) \
+        .withColumn("fields", F.split(F.col("trimmed"), r"\s+"))
+    fields = F.col("fields")
+    n_fields = F.when(F.col("trimmed") == "", 0).otherwise(F.size(fields))
     raw_type = F.when(n_fields == 4, F.get(fields, 3))
     kind = F.when(n_fields == 3, F.lit(profile.default_type)).otherwise(_mapped_type(profile, raw_type))
-    return lines.select(
+    return split.select(
         "line_no", F.lit(0).alias("item"), "value",
         F.when(n_fields >= 1, _prefixed(profile, F.get(fields, 0))).alias("actor_id"),
         F.when(n_fields >= 2, _prefixed(profile, F.get(fields, 1))).alias("target_id"),
@@ -109,7 +132,7 @@ def _snap(lines: DataFrame, profile: Profile, header: list[str] | None) -> DataF
         _first_reason(
             (F.col("problem").isNotNull(), F.col("problem")),
             (n_fields == 0, F.lit("blank line")),
-            (F.trim(F.col("value")).startswith("#"), F.lit("comment line")),
+            (F.col("trimmed").startswith("#"), F.lit("comment line")),
             (~n_fields.isin(3, 4), F.format_string("expected 3 or 4 whitespace-separated fields, got %d", n_fields)),
         ).alias("reason"),
     )
@@ -206,21 +229,9 @@ def _jsonl(lines: DataFrame, profile: Profile, header: list[str] | None) -> Data
     )
 
 
-def _accept_or_quarantine(candidates: DataFrame, profile: Profile, *, source_file: str, run_id: str,
-                          now: datetime, max_future_days: float) -> tuple[DataFrame, DataFrame]:
-    latest = now + timedelta(days=max_future_days)
-    seconds = F.unix_seconds("occurred_at")
-    checked = candidates.withColumn("reason", _first_reason(
-        (F.col("reason").isNotNull(), F.col("reason")),
-        (F.col("actor_id").isNull(), F.lit("missing actor")),
-        (F.col("target_id").isNull(), F.lit("missing target")),
-        (F.col("time_text").isNull() | (F.trim("time_text") == ""), F.lit("missing time")),
-        (F.col("occurred_at").isNull(), F.format_string("unparseable time '%s'", F.col("time_text"))),
-        (seconds < int(EARLIEST_EVENT.timestamp()), F.lit("time before 2000-01-01")),
-        (seconds > int(latest.timestamp()), F.lit(f"time more than {max_future_days:g} day(s) in the future")),
-        (F.col("interaction_type").isNull(), F.format_string("unknown interaction type '%s'", F.col("raw_type"))),
-        (F.col("actor_id") == F.col("target_id"), F.lit("actor equals target")),
-    ))
+def split_checked(checked: DataFrame, profile: Profile, *, source_file: str, run_id: str,
+                  now: datetime) -> tuple[DataFrame, DataFrame]:
+    """``(interactions, quarantine)`` in the ``bronze/interactions`` and ``bronze/quarantine`` schemas."""
 
     quarantine = checked.where(F.col("reason").isNotNull()).select(
         F.lit(source_file).alias("source_file"),
