@@ -67,7 +67,7 @@ def exact_top_harmonic(graph: EdgeList, k: int) -> tuple[np.ndarray, np.ndarray]
     centrality faster in unweighted graphs", ACM TKDD 2019 (networkit's
     TopHarmonicCloseness): breadth-first searches cut short once a node provably cannot
     enter the top k. Exact. Cost: O(n m) in the worst case, near O(k m) on social graphs
-    (0.6 s for the top 100 of 129k edges here, against 22 s for every node).
+    (far below the O(n m) of computing every node exactly).
 
     Every other node's exact value is at most the k-th value, so estimates above it can
     be lowered to it without loosening their bounds.
