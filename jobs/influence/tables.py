@@ -29,6 +29,7 @@ _PRIMITIVES: dict[str, T.DataType] = {
 }
 _ARRAY = re.compile(r"^array<(.+)>$")
 _MAP = re.compile(r"^map<\s*(\w+)\s*,\s*(.+)>$")
+_STRUCT = re.compile(r"^struct<(.+)>$")
 
 
 def schema_root() -> Path:
@@ -37,9 +38,28 @@ def schema_root() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "schemas"
 
 
+def _top_level_fields(body: str) -> list[str]:
+    """``a:int, b:array<struct<c:int,d:int>>`` split at the commas outside brackets."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(body):
+        depth += {"<": 1, ">": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(body[start:i])
+            start = i + 1
+    return [*parts, body[start:]]
+
+
 def parse_type(name: str) -> T.DataType:
-    """``string``, ``long``, ..., ``array<...>`` or ``map<key, ...>`` as a Spark type."""
+    """``string``, ``long``, ..., ``array<...>``, ``map<key, ...>`` or ``struct<name:type, ...>``."""
     name = name.strip()
+    if match := _STRUCT.match(name):
+        fields = []
+        for part in _top_level_fields(match.group(1)):
+            field_name, colon, field_type = part.partition(":")
+            if not colon or not field_name.strip():
+                raise ValueError(f"struct field {part!r} must be name:type")
+            fields.append(T.StructField(field_name.strip(), parse_type(field_type), True))
+        return T.StructType(fields)
     if match := _ARRAY.match(name):
         return T.ArrayType(parse_type(match.group(1)))
     if match := _MAP.match(name):
@@ -47,7 +67,8 @@ def parse_type(name: str) -> T.DataType:
     try:
         return _PRIMITIVES[name]
     except KeyError:
-        raise ValueError(f"unknown column type {name!r} (known: {sorted(_PRIMITIVES)}, array<...>, map<...>)") from None
+        raise ValueError(f"unknown column type {name!r} (known: {sorted(_PRIMITIVES)}, array<...>, map<...>, "
+                         "struct<...>)") from None
 
 
 @dataclass(frozen=True)
@@ -145,6 +166,8 @@ INGESTED_FILES = "bronze/ingested_files"
 EDGES = "silver/edges"
 SCORES = "gold/influencer_scores"
 NETWORK_SUMMARY = "gold/network_summary"
+SEGMENTS = "gold/influencer_segments"
+IMPRESSIONS = "gold/impressions_daily"
 
 
 def conform(df: DataFrame, table_name: str) -> DataFrame:

@@ -101,11 +101,24 @@ class Lake:
         Rerunning a date replaces its rows instead of adding to them: the write is
         idempotent per date, and readers see the old rows or the new ones, never a mix.
         """
+        self.replace_range(df, name, column, value, value)
+
+    def replace_range(self, df: DataFrame, name: str, column: str, first: date, last: date) -> None:
+        """Atomically replace every row whose ``column`` lies in [first, last] with ``df``."""
         self.ensure(name)
         # Delta itself refuses rows that fall outside the replaceWhere predicate.
-        writer = (tables.conform(df, name).write.format("delta").mode("overwrite")
-                  .option("replaceWhere", f"{column} = '{value.isoformat()}'"))
-        with_commit_retries(f"replace {name} {column}={value}", lambda: writer.save(self.path(name)))
+        where = (f"{column} = '{first.isoformat()}'" if first == last
+                 else f"{column} >= '{first.isoformat()}' AND {column} <= '{last.isoformat()}'")
+        writer = tables.conform(df, name).write.format("delta").mode("overwrite").option("replaceWhere", where)
+        with_commit_retries(f"replace {name} {where}", lambda: writer.save(self.path(name)))
+
+    def latest_before(self, name: str, column: str, before: date) -> date | None:
+        """The latest ``column`` value below ``before`` (the previous scored date), or None."""
+        if not self.exists(name):
+            return None
+        from pyspark.sql import functions as F
+
+        return self.read(name).where(F.col(column) < F.lit(before)).agg(F.max(column)).first()[0]
 
     def insert_new(self, df: DataFrame, name: str, partition_column: str) -> int:
         """Insert the rows whose key is not in the table yet; return how many were inserted.
