@@ -80,6 +80,80 @@ class CommunitySettings(_Strict):
     resolution: float = Field(1.0, gt=0)
 
 
+VISIBLE_TYPES = ("mention", "reply", "reshare", "quote", "comment")
+SCORED_METRICS = ("pagerank", "betweenness", "harmonic", "impressions", "reach_2hop", "in_degree",
+                  "engagement_received")
+
+
+class ImpressionSettings(_Strict):
+    """Peer Influence Analysis (Forrester): who generates the impressions."""
+
+    # Interaction types that are posts others see; the rest (like, follow, message) are not.
+    visible_types: tuple[str, ...] = VISIBLE_TYPES
+    # Impressions of a post whose author's audience the export does not give.
+    default_audience: int = Field(150, ge=0)
+    # Platforms whose posts are publications (blogs, forums, reviews): influence_posts.
+    publications: tuple[str, ...] = ()
+
+    @field_validator("visible_types")
+    @classmethod
+    def _canonical(cls, types: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(types) - set(CANONICAL_TYPES))
+        if unknown:
+            raise ValueError(f"unknown interaction types {unknown}")
+        return types
+
+
+class RoleSettings(_Strict):
+    """Thresholds of SPEC section 7's roles, as shares of a scope's users."""
+
+    broadcaster_top_share: float = Field(0.16, gt=0, le=1)
+    # Mass Influencers: the fewest top users by impressions that generate this share of them.
+    mass_impressions_share: float = Field(0.8, gt=0, le=1)
+    awareness_top_share: float = Field(0.10, gt=0, le=1)
+    conversion_top_share: float = Field(0.10, gt=0, le=1)
+    conversion_min_contacts: int = Field(5, ge=1)
+    # Conversion is judged inside communities of at least this many users.
+    min_community_size: int = Field(10, ge=2)
+
+
+class ListSettings(_Strict):
+    coi_core: int = Field(12, ge=1)
+    coi_potential: int = Field(100, ge=0)
+    net_of_influence: int = Field(150, ge=1)
+    shortlist: int = Field(50, ge=2)
+    # A member stays on a list until its rank passes the cut by more than this share of the
+    # list's size (12 -> 3 places), so that lists do not churn on small moves.
+    hysteresis: float = Field(0.25, ge=0)
+
+
+class ScopeSettings(_Strict):
+    # Communities with at least this many users get their own roles and lists.
+    community_min_size: int = Field(50, ge=2)
+    # Topics (lower-case hashtags) that get their own roles and lists: everyone who used or
+    # was engaged with the topic in the window.
+    topics: tuple[str, ...] = ()
+
+
+class IllusionSettings(_Strict):
+    """Majority illusion (Lerman et al. 2016), measured for each trait."""
+
+    # "topic:<hashtag>" (used the topic in the window) or "engaged:<user id>" (engaged that account).
+    traits: tuple[str, ...] = ()
+    # Besides the configured traits, the most used topics of the window.
+    top_topics: int = Field(3, ge=0)
+    # Contributors reported per trait.
+    contributors: int = Field(10, ge=1)
+
+    @field_validator("traits")
+    @classmethod
+    def _known_kinds(cls, traits: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [t for t in traits if t.partition(":")[0] not in ("topic", "engaged") or not t.partition(":")[2]]
+        if bad:
+            raise ValueError(f"traits must be topic:<hashtag> or engaged:<user id>, not {bad}")
+        return traits
+
+
 class Settings(_Strict):
     spark: SparkSettings = SparkSettings()
     window_days: int = Field(90, ge=1)
@@ -98,6 +172,14 @@ class Settings(_Strict):
     reach: ReachSettings = ReachSettings()
     communities: CommunitySettings = CommunitySettings()
     # Which engine computes the graph metrics; auto picks by the number of edges.
+    impressions: ImpressionSettings = ImpressionSettings()
+    # influence_score blends these metrics' percentile ranks (any of SCORED_METRICS).
+    score_weights: dict[str, float] = Field(
+        default_factory=lambda: {"pagerank": 0.35, "impressions": 0.25, "harmonic": 0.2, "betweenness": 0.2})
+    roles: RoleSettings = RoleSettings()
+    lists: ListSettings = ListSettings()
+    scopes: ScopeSettings = ScopeSettings()
+    illusion: IllusionSettings = IllusionSettings()
     engine: Literal["auto", "networkit", "graphframes"] = "auto"
     # Largest graph (edges) that auto gives the single-machine engine; ~2 GB of driver memory.
     driver_max_edges: int = Field(20_000_000, ge=1)
@@ -114,6 +196,16 @@ class Settings(_Strict):
             raise ValueError(f"type_weights: unknown types {unknown}, missing types {missing}")
         if any(w < 0 for w in weights.values()):
             raise ValueError("type_weights must not be negative")
+        return weights
+
+    @field_validator("score_weights")
+    @classmethod
+    def _known_scored_metrics(cls, weights: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(weights) - set(SCORED_METRICS))
+        if unknown:
+            raise ValueError(f"score_weights: unknown metrics {unknown} (known: {list(SCORED_METRICS)})")
+        if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
+            raise ValueError("score_weights must not be negative and must not all be 0")
         return weights
 
 

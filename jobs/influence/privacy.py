@@ -36,7 +36,7 @@ def pseudonym(user_id: str, key: bytes) -> str:
 
 
 def pseudonyms(ids: Iterable[str], key: bytes | None) -> tuple[str, ...]:
-    """Configured ids (excluded users, PageRank seeds) as they appear in a pseudonymised lake."""
+    """Configured ids (excluded users, PageRank seeds, engaged-account traits) as they appear in a pseudonymised lake."""
     return tuple(ids) if key is None else tuple(pseudonym(i, key) for i in ids)
 
 
@@ -63,8 +63,14 @@ def pseudonymize_ids(df: DataFrame, columns: Iterable[str], key: bytes | None) -
 
 
 def with_pseudonymous_ids(settings: "Settings", key: bytes | None) -> "Settings":
-    """The settings with configured ids (excluded users, PageRank seeds) as pseudonyms."""
+    """The settings with configured ids (excluded users, PageRank seeds, engaged-account traits) as pseudonyms."""
     if key is None:
         return settings
     pagerank = settings.pagerank.model_copy(update={"seeds": pseudonyms(settings.pagerank.seeds, key)})
-    return settings.model_copy(update={"exclude_users": pseudonyms(settings.exclude_users, key), "pagerank": pagerank})
+    traits = tuple(
+        f"engaged:{pseudonyms((account,), key)[0]}" if kind == "engaged" else trait
+        for trait in settings.illusion.traits for kind, _, account in [trait.partition(":")]
+    )
+    illusion = settings.illusion.model_copy(update={"traits": traits})
+    return settings.model_copy(update={"exclude_users": pseudonyms(settings.exclude_users, key),
+                                       "pagerank": pagerank, "illusion": illusion})

@@ -3,44 +3,150 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Mapping
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from influence import tables
-from influence.config import Settings
+from influence.config import SCORED_METRICS, Settings
+
+TOP_ENGAGERS = 20
 
 
-def assemble_scores(degrees: DataFrame, metrics: DataFrame, *, as_of: date, run_id: str) -> DataFrame:
-    """Join degrees with the engine's metrics and rank users, in the gold schema.
+def contact_figures(edges: DataFrame, metrics: DataFrame) -> DataFrame:
+    """``user_id, contacts, reciprocity, communities_reached`` from the edges and communities.
 
-    ``rank`` 1 is the highest PageRank; ties go to the smaller ``user_id`` so that a rerun
-    ranks the same way.
+    A contact is a user engaged with in either direction; reciprocity is the share of
+    contacts with edges both ways; communities_reached counts the contacts' communities.
     """
-    by_pagerank = Window.orderBy(F.col("pagerank").desc(), F.col("user_id"))
-    scored = (
-        degrees.join(metrics, "user_id", "inner")
-        .withColumn("rank", F.row_number().over(by_pagerank))
-        .withColumn("as_of_date", F.lit(as_of))
-        .withColumn("run_id", F.lit(run_id))
+    others = edges.where(F.col("src") != F.col("dst"))
+    pairs = others.select(F.col("src").alias("user_id"), F.col("dst").alias("contact"), "reciprocal").union(
+        others.select(F.col("dst").alias("user_id"), F.col("src").alias("contact"), "reciprocal"))
+    community = metrics.select(F.col("user_id").alias("contact"), F.col("community_id").alias("contact_community"))
+    return (
+        pairs.groupBy("user_id", "contact").agg(F.max(F.col("reciprocal").cast("int")).alias("both_ways"))
+        .join(community, "contact")
+        .groupBy("user_id").agg(
+            F.count(F.lit(1)).alias("contacts"),
+            (F.sum("both_ways") / F.count(F.lit(1))).alias("reciprocity"),
+            F.countDistinct("contact_community").alias("communities_reached"),
+        )
     )
+
+
+def percentile_rank(column: str, partition: list[str] | None = None) -> Column:
+    """0-100: the share of users (in the partition) whose value is strictly lower."""
+    window = Window.partitionBy(*(partition or [])).orderBy(F.col(column))
+    return F.percent_rank().over(window) * 100
+
+
+def _top_percent(pct: str) -> Column:
+    """``97.4`` -> ``3``: the "top N%" a percentile puts the user in."""
+    return F.greatest(F.lit(1), F.ceil(F.lit(100) - F.col(pct))).cast("int")
+
+
+def _explanation(top_engagers: Column) -> Column:
+    """A sentence naming the strongest reasons for the user's rank, strongest kinds first."""
+    parts = [
+        F.when(F.col("pagerank_pct") >= 75, F.format_string("PageRank in the top %d%%", _top_percent("pagerank_pct"))),
+        F.when((F.col("communities_reached") >= 2) & (F.col("betweenness_pct") >= 75),
+               F.format_string("bridges %d communities", F.col("communities_reached"))),
+        F.when((F.col("impressions") > 0) & (F.col("impressions_pct") >= 75),
+               F.format_string("%s impressions from %s posts (top %d%%)", F.format_number("impressions", 0),
+                               F.format_number("posts", 0), _top_percent("impressions_pct"))),
+        F.when(top_engagers > 0, F.format_string(f"engaged by %d of the top {TOP_ENGAGERS}", top_engagers)),
+        F.when(F.col("harmonic_pct") >= 90,
+               F.format_string("reached in few steps from across the network (harmonic closeness top %d%%)",
+                               _top_percent("harmonic_pct"))),
+        F.when(F.col("reach_2hop_pct") >= 90,
+               F.format_string("%s people within two steps", F.format_number("reach_2hop", 0))),
+    ]
+    said = F.concat_ws("; ", *parts)
+    fallback = F.format_string("engaged by %d people, engages %d; no measure in the top quarter",
+                               F.col("in_degree"), F.col("out_degree"))
+    return F.when(said == "", fallback).otherwise(said)
+
+
+def assemble_scores(degrees: DataFrame, metrics: DataFrame, activity: DataFrame, edges: DataFrame, *,
+                    weights: Mapping[str, float], previous_ranks: DataFrame | None, as_of: date,
+                    run_id: str) -> DataFrame:
+    """The ``gold/influencer_scores`` rows of a date.
+
+    ``<metric>_pct`` is the percentile rank (share of users strictly below, 0-100) of each
+    metric of ``SCORED_METRICS``; ``influence_score`` is their blend with ``weights``
+    (normalised to sum to 1), so it is 0-100. ``rank`` 1 is the highest score (ties: higher
+    PageRank, then smaller ``user_id``, so that a rerun ranks the same way).
+    ``rank_change`` is the rank on the previous scored date (``previous_ranks``:
+    ``user_id, rank``) minus today's, null for users new since then. ``explanation``
+    names the figures behind the rank, including how many of the top 20 engaged the user.
+    """
+    users = (degrees.join(metrics, "user_id", "inner")
+             .join(activity, "user_id", "left")
+             .join(contact_figures(edges, metrics), "user_id", "left")
+             .fillna(0, subset=["posts", "impressions", "engagement_received", "contacts", "reciprocity",
+                               "communities_reached"]))
+    for metric in SCORED_METRICS:
+        users = users.withColumn(f"{metric}_pct", percentile_rank(metric))
+    total_weight = sum(weights.values())
+    users = users.withColumn("influence_score", sum(
+        (F.col(f"{m}_pct") * (w / total_weight) for m, w in weights.items() if w), F.lit(0.0)))
+    by_score = Window.orderBy(F.col("influence_score").desc(), F.col("pagerank").desc(), F.col("user_id"))
+    ranked = users.withColumn("rank", F.row_number().over(by_score))
+
+    top = ranked.where(F.col("rank") <= TOP_ENGAGERS).select(F.col("user_id").alias("src"))
+    engaged_by_top = (edges.join(top, "src").where(F.col("src") != F.col("dst"))
+                      .groupBy(F.col("dst").alias("user_id")).agg(F.count(F.lit(1)).alias("top_engagers")))
+    scored = (ranked.join(engaged_by_top, "user_id", "left")
+              .withColumn("explanation", _explanation(F.coalesce("top_engagers", F.lit(0)))))
+    if previous_ranks is None:
+        scored = scored.withColumn("rank_change", F.lit(None).cast("int"))
+    else:
+        before = previous_ranks.select("user_id", F.col("rank").alias("previous_rank"))
+        scored = scored.join(before, "user_id", "left").withColumn("rank_change", F.col("previous_rank") - F.col("rank"))
+    scored = scored.withColumn("as_of_date", F.lit(as_of)).withColumn("run_id", F.lit(run_id))
     return tables.conform(scored, tables.SCORES)
+
+
+def spearman(frame: DataFrame, x: str, y: str) -> float | None:
+    """Spearman's rank correlation of two columns (ties get their average rank); null below 3 rows.
+
+    Not pure in the DataFrame-out sense: it returns one number, computed by Spark.
+    """
+    def average_rank(column: str) -> Column:
+        first = F.rank().over(Window.orderBy(column))
+        ties = F.count(F.lit(1)).over(Window.partitionBy(column))
+        return first + (ties - 1) / 2
+
+    rows = frame.select(x, y).dropna()
+    ranked = rows.select(average_rank(x).alias("rx"), average_rank(y).alias("ry"))
+    n, correlation = ranked.agg(F.count(F.lit(1)), F.corr("rx", "ry")).first()
+    return None if n < 3 or correlation is None else float(correlation)
 
 
 def network_summary(engine_summary: dict[str, Any], *, as_of: date, window_days: int, users: int, edges: int,
                     interactions: int, engine: str, engine_reason: str, seed: int, settings: Settings,
-                    stage_seconds: dict[str, float], run_id: str) -> dict[str, Any]:
-    """The ``gold/network_summary`` row of a date: sizes, engine, parameters and bounds."""
+                    stage_seconds: dict[str, float], run_id: str, figures: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``gold/network_summary`` row of a date: sizes, engine, parameters, bounds and
+    the date's figures (impressions concentration, honesty correlations, majority illusion)."""
     parameters = {
         "window_days": window_days,
         "half_life_days": settings.half_life_days,
         "reciprocity_boost": settings.reciprocity_boost,
         "exclude_users": len(settings.exclude_users),
         **{f"type_weight_{t}": w for t, w in sorted(settings.type_weights.items())},
+        **{f"score_weight_{m}": w for m, w in sorted(settings.score_weights.items())},
+        "visible_types": ",".join(settings.impressions.visible_types),
+        "default_audience": settings.impressions.default_audience,
+        "publications": ",".join(settings.impressions.publications),
+        **{f"roles_{k}": v for k, v in settings.roles.model_dump().items()},
+        **{f"lists_{k}": v for k, v in settings.lists.model_dump().items()},
+        "scopes_community_min_size": settings.scopes.community_min_size,
+        "scopes_topics": ",".join(settings.scopes.topics),
         **engine_summary.get("parameters", {}),
     }
     row = {k: v for k, v in engine_summary.items() if k not in ("parameters", "stage_seconds")}
+    row.update(figures)
     row.update(
         as_of_date=as_of, window_days=window_days, users=users, edges=edges, interactions=interactions,
         engine=engine, engine_reason=engine_reason, seed=seed,
@@ -49,5 +155,5 @@ def network_summary(engine_summary: dict[str, Any], *, as_of: date, window_days:
     )
     missing = set(tables.table(tables.NETWORK_SUMMARY).column_names) - set(row)
     if missing:
-        raise ValueError(f"the engine summary lacks {sorted(missing)}")
+        raise ValueError(f"the network summary lacks {sorted(missing)}")
     return row
