@@ -14,15 +14,18 @@ def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=timezone.utc)
 
 
-def interactions(spark: SparkSession, rows: list[tuple[str, str, str, datetime]]) -> DataFrame:
-    """``bronze/interactions`` rows from (actor, target, type, occurred_at); the rest defaulted."""
+def interactions(spark: SparkSession, rows: list[tuple]) -> DataFrame:
+    """``bronze/interactions`` rows from (actor, target, type, occurred_at[, audience_size[, topics]]);
+    the rest defaulted."""
     contract = tables.table(tables.INTERACTIONS)
     records: list[dict[str, Any]] = []
-    for i, (actor, target, kind, at) in enumerate(rows):
+    for i, (actor, target, kind, at, *extra) in enumerate(rows):
+        audience = extra[0] if len(extra) > 0 else None
+        topics = extra[1] if len(extra) > 1 else []
         records.append({
             "event_id": f"e{i}", "platform": "test", "actor_id": actor, "target_id": target,
             "interaction_type": kind, "occurred_at": at, "event_date": at.astimezone(timezone.utc).date(),
-            "content_id": None, "audience_size": None, "topics": [], "source_file": "fixture",
+            "content_id": None, "audience_size": audience, "topics": list(topics), "source_file": "fixture",
             "ingest_run_id": "fixture",
         })
     return spark.createDataFrame([tuple(r[c] for c in contract.column_names) for r in records], contract.schema)

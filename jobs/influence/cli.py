@@ -112,21 +112,16 @@ def _print_json(payload: Any) -> None:
 
 def _top_table(top: list[dict[str, Any]], as_of: date) -> Table:
     table = Table(title=f"Top influencers as of {as_of}")
-    for name, justify in (("rank", "right"), ("user", "left"), ("pagerank", "right"),
-                          ("betweenness", "right"), ("harmonic", "right"), ("2-hop reach", "right"),
-                          ("community", "left"), ("engaged by", "right")):
-        table.add_column(name, justify=justify)
+    table.add_column("rank", justify="right", no_wrap=True)
+    table.add_column("user", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("pagerank", justify="right", no_wrap=True)
+    table.add_column("community", no_wrap=True)
+    table.add_column("why", ratio=1)
     for row in top:
-        table.add_row(str(row["rank"]), row["user_id"], f"{row['pagerank']:.5f}",
-                      _with_error(row["betweenness"], row["betweenness_error"]),
-                      _with_error(row["harmonic"], row["harmonic_error"]),
-                      _with_error(row["reach_2hop"], row["reach_2hop_error"], "{:,.0f}"),
-                      row["community_id"], str(row["in_degree"]))
+        table.add_row(str(row["rank"]), row["user_id"], f"{row['influence_score']:.1f}", f"{row['pagerank']:.5f}",
+                      row["community_id"], row["explanation"])
     return table
-
-
-def _with_error(value: float, error: float, fmt: str = "{:.4f}") -> str:
-    return fmt.format(value) if not error else f"{fmt.format(value)} ± {fmt.format(error)}"
 
 
 def _print_scored(report) -> None:
@@ -136,6 +131,14 @@ def _print_scored(report) -> None:
     out.print(f"engine {report.engine} ({summary['engine_reason']}); betweenness and harmonic "
               f"{summary['betweenness_method']}; {summary['communities']:,} communities, "
               f"modularity {summary['modularity']:.3f}", highlight=False)
+    if summary.get("impressions_top_share_80") is not None:
+        out.print(f"{summary['impressions']:,} impressions; {summary['impressions_top_share_80']:.0%} of users "
+                  f"generate 80% of them (Gini {summary['impressions_gini']:.2f}); "
+                  f"{summary['mass_influencers']:,} mass influencers", highlight=False)
+    for trait in summary.get("majority_illusion", []):
+        if trait["meaningful"] and trait["illusion_share"] > trait["prevalence"]:
+            out.print(f"majority illusion on {trait['trait']}: held by {trait['prevalence']:.0%} of users, but "
+                      f"{trait['illusion_share']:.0%} of engagers see a majority holding it", highlight=False)
     out.print(_top_table(report.top, report.as_of))
 
 

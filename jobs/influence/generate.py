@@ -1,9 +1,10 @@
 """A realistic synthetic interaction export, deterministic for a given seed.
 
 The model: users belong to communities of heavy-tailed sizes, a few bridge users belong
-to two or three; activity (how often a user acts) and attractiveness (how often a user
-is engaged) are Pareto-distributed, follower counts log-normal around attractiveness.
-Most engagement stays inside the actor's communities; some of it is answered (reply
+to two or three; activity (how often a user acts), attractiveness (how often the whole
+market engages a user) and local standing (how often its own community does) are
+Pareto-distributed, follower counts log-normal around attractiveness. Most engagement
+stays inside the actor's communities, drawn by local standing; some of it is answered (reply
 back), so relationships are reciprocal where they are strong. Times fall on the last
 ``days`` days up to ``end`` with a daily rhythm.
 
@@ -57,8 +58,8 @@ def _user_ids(n: int) -> np.ndarray:
 
 
 def generate(users: int = SAMPLE_USERS, days: int = SAMPLE_DAYS, end: date = DEFAULT_END, seed: int = SAMPLE_SEED,
-             interactions_per_user_day: float = 0.3, inside_share: float = 0.85,
-             reply_back_share: float = 0.25) -> SyntheticExport:
+             interactions_per_user_day: float = 0.3, inside_share: float = 0.9,
+             reply_back_share: float = 0.25, insular_share: float = 0.6) -> SyntheticExport:
     if users < 2 or days < 1:
         raise ValueError("need at least 2 users and 1 day")
     rng = np.random.default_rng(seed)
@@ -73,17 +74,25 @@ def generate(users: int = SAMPLE_USERS, days: int = SAMPLE_DAYS, end: date = DEF
     activity = rng.pareto(1.3, users) + 0.05
     attractiveness = rng.pareto(1.2, users) + 0.05
     followers = np.round(rng.lognormal(4.0, 1.0, users) * attractiveness * 5).astype(np.int64)
+    # Inside its community a user is engaged by local standing, not by market-wide fame:
+    # local heroes (conversion influencers) differ from the stars everyone engages. A
+    # stream of its own keeps every other draw of the seed unchanged.
+    local = np.random.default_rng([seed, 1])
+    local_standing = local.pareto(1.2, users) + 0.05
+    # Insular users engage only inside their community: with local standing, they become
+    # the community's own hubs, whose ties are deep rather than wide.
+    insular = local.random(users) < insular_share
 
     n_events = max(1, int(users * days * interactions_per_user_day))
     actor = rng.choice(users, size=n_events, p=activity / activity.sum())
     home = np.where(rng.random(n_events) < 0.5, community[actor], second[actor])
-    inside = rng.random(n_events) < inside_share
+    inside = (rng.random(n_events) < inside_share) | insular[actor]
     target = rng.choice(users, size=n_events, p=attractiveness / attractiveness.sum())
     for c in range(n_communities):
         members = np.flatnonzero((community == c) | (second == c))
         chosen = np.flatnonzero(inside & (home == c))
         if len(members) and len(chosen):
-            w = attractiveness[members]
+            w = local_standing[members]
             target[chosen] = rng.choice(members, size=len(chosen), p=w / w.sum())
     # A self-engagement becomes engagement of the next user: keeps the count exact.
     target = np.where(target == actor, (target + 1) % users, target)

@@ -18,8 +18,12 @@ from influence.graph.engines import choose_engine
 from influence.io.lake import Lake
 from influence.pipelines import Step, new_run_id, no_progress
 from influence.privacy import pseudonymization_key, with_pseudonymous_ids
-from influence.transforms.edges import build_edges, degrees
-from influence.transforms.scores import assemble_scores, network_summary
+from influence.transforms.edges import build_edges, degrees, in_window, window_bounds
+from influence.transforms.illusion import illusions, top_topics
+from influence.transforms.impressions import concentration, impressions_daily, user_activity, visible_posts
+from influence.transforms.lists import LISTS, list_rows
+from influence.transforms.roles import memberships, role_rows, scoped, with_role_changes
+from influence.transforms.scores import assemble_scores, network_summary, spearman
 
 
 @dataclass(frozen=True)
@@ -58,43 +62,109 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
     stage_seconds: dict[str, float] = {}
     started = time.perf_counter()
 
+    window = in_window(interactions, as_of, window_days, settings.exclude_users).cache()
     with step("build edges"):
         edges = build_edges(
-            interactions, as_of=as_of, window_days=window_days, type_weights=settings.type_weights,
+            window, as_of=as_of, window_days=window_days, type_weights=settings.type_weights,
             half_life_days=settings.half_life_days, reciprocity_boost=settings.reciprocity_boost,
-            exclude_users=settings.exclude_users,
         ).cache()
         totals = edges.agg(F.count(F.lit(1)).alias("edges"), F.sum("interactions").alias("interactions")).first()
         n_edges, n_interactions = totals["edges"], totals["interactions"]
         if n_edges == 0:
             raise InfluenceError(f"no interactions in the {window_days} days up to {as_of}: nothing to score")
         chosen, reason = choose_engine(engine or settings.engine, n_edges, settings)
-    stage_seconds["edges"] = round(time.perf_counter() - started, 3)
+    stage_seconds["edges"] = _since(started)
 
     with step(f"compute metrics ({chosen.name}: {reason})"):
         result = chosen.compute(spark, edges, settings, seed=seed_for(as_of))
-        scores = assemble_scores(degrees(edges), result.metrics, as_of=as_of, run_id=run_id).cache()
-        n_users = scores.count()
     stage_seconds.update({f"metrics_{k}": v for k, v in result.summary.get("stage_seconds", {}).items()})
+
+    started = time.perf_counter()
+    with step("impressions and scores"):
+        impressions = settings.impressions
+        posts = visible_posts(window, visible_types=impressions.visible_types,
+                              default_audience=impressions.default_audience,
+                              publications=impressions.publications).cache()
+        daily = impressions_daily(posts, run_id=run_id)
+        previous = lake.latest_before(tables.SCORES, "as_of_date", as_of)
+        previous_ranks = None if previous is None else (
+            lake.read(tables.SCORES).where(F.col("as_of_date") == F.lit(previous)).select("user_id", "rank"))
+        scores = assemble_scores(
+            degrees(edges), result.metrics, user_activity(window, posts), edges, weights=settings.score_weights,
+            previous_ranks=previous_ranks, as_of=as_of, run_id=run_id).localCheckpoint()
+        n_users = scores.count()
+    stage_seconds["scores"] = _since(started)
+
+    started = time.perf_counter()
+    with step("roles and lists"):
+        segments = _segments(lake, scores, window, settings, as_of, run_id).localCheckpoint()
+    stage_seconds["segments"] = _since(started)
+
+    started = time.perf_counter()
+    with step("network figures"):
+        figures = _figures(scores, segments, window, edges, settings)
+    stage_seconds["figures"] = _since(started)
 
     summary = network_summary(
         result.summary, as_of=as_of, window_days=window_days, users=n_users, edges=n_edges,
         interactions=n_interactions, engine=chosen.name, engine_reason=reason, seed=seed_for(as_of),
-        settings=settings, stage_seconds=stage_seconds, run_id=run_id)
+        settings=settings, stage_seconds=stage_seconds, run_id=run_id, figures=figures)
     summary_frame = spark.createDataFrame([summary], schema=tables.table(tables.NETWORK_SUMMARY).schema)
 
     with step("audit"):
         quality.require(edges, tables.EDGES)
+        quality.require(daily, tables.IMPRESSIONS)
         quality.require(scores, tables.SCORES)
+        quality.require(segments, tables.SEGMENTS)
         quality.require(summary_frame, tables.NETWORK_SUMMARY)
 
     with step("publish"):
         lake.replace_partition(edges, tables.EDGES, "as_of_date", as_of)
+        lake.replace_range(daily, tables.IMPRESSIONS, "date", *window_bounds(as_of, window_days))
         lake.replace_partition(scores, tables.SCORES, "as_of_date", as_of)
+        lake.replace_partition(segments, tables.SEGMENTS, "as_of_date", as_of)
         lake.replace_partition(summary_frame, tables.NETWORK_SUMMARY, "as_of_date", as_of)
 
     top = [row.asDict() for row in scores.where(F.col("rank") <= settings.top).orderBy("rank").collect()]
-    edges.unpersist()
-    scores.unpersist()
+    for cached in (window, edges, posts):
+        cached.unpersist()
     return ScoreReport(run_id, as_of, window_days, n_users, n_edges, int(n_interactions), chosen.name,
                        {k: v for k, v in summary.items() if k not in ("run_id", "as_of_date")}, top)
+
+
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 3)
+
+
+def _segments(lake: Lake, scores: DataFrame, window: DataFrame, settings: Settings, as_of: date,
+              run_id: str) -> DataFrame:
+    """Roles and lists of every scope, with their changes since the previous scored date."""
+    previous_date = lake.latest_before(tables.SEGMENTS, "as_of_date", as_of)
+    previous = None if previous_date is None else lake.read(tables.SEGMENTS).where(
+        (F.col("as_of_date") == F.lit(previous_date)) & (F.col("change") != "exited"))
+    members = memberships(scores, window, community_min_size=settings.scopes.community_min_size,
+                          topics=settings.scopes.topics)
+    scoped_users = scoped(scores, members, settings.roles).localCheckpoint()
+    previous_roles = None if previous is None else previous.where(~F.col("segment").isin(list(LISTS)))
+    previous_lists = None if previous is None else previous.where(F.col("segment").isin(list(LISTS)))
+    roles = with_role_changes(role_rows(scoped_users), previous_roles, scoped_users)
+    lists = list_rows(scoped_users, previous_lists, settings.lists)
+    rows = roles.unionByName(lists).withColumn("as_of_date", F.lit(as_of)).withColumn("run_id", F.lit(run_id))
+    return tables.conform(rows, tables.SEGMENTS)
+
+
+def _figures(scores: DataFrame, segments: DataFrame, window: DataFrame, edges: DataFrame,
+             settings: Settings) -> dict[str, Any]:
+    """The date's summary figures: impressions concentration, honesty correlations, illusions."""
+    impressions = scores.select("impressions").toPandas()["impressions"].to_numpy()
+    figures = concentration(impressions, share=settings.roles.mass_impressions_share)
+    figures["mass_influencers"] = segments.where(
+        (F.col("scope") == "global") & F.col("segment").isin("mass_connector", "mass_maven")
+        & (F.col("change") != "exited")).count()
+    figures["followers_known"] = scores.where(F.col("audience_size").isNotNull()).count()
+    figures["score_spearman_followers"] = spearman(scores, "influence_score", "audience_size")
+    figures["score_spearman_in_degree"] = spearman(scores, "influence_score", "in_degree")
+    traits = [*settings.illusion.traits, *top_topics(window, settings.illusion.top_topics)]
+    figures["majority_illusion"] = illusions(traits, window, edges, scores.select("user_id"),
+                                             contributors=settings.illusion.contributors)
+    return figures
