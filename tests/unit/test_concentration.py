@@ -1,11 +1,14 @@
-"""Concentration of impressions (share generating 80%, Gini, Lorenz) on hand-computed cases."""
+"""Summary figures on hand-computed cases: concentration of impressions (share generating
+80%, Gini, Lorenz) and the rank correlation of the score with popularity."""
 
 import itertools
 
 import numpy as np
 import pytest
+from scipy.stats import spearmanr
 
 from influence.transforms.impressions import LORENZ_POINTS, concentration
+from influence.transforms.scores import spearman
 
 
 def test_one_user_holding_everything():
@@ -41,3 +44,22 @@ def test_gini_and_top_share_match_their_definitions_on_random_values():
 def test_without_impressions_the_figures_are_null():
     assert concentration(np.zeros(5)) == {"impressions": 0, "impressions_top_share_80": None,
                                           "impressions_gini": None, "impressions_lorenz": []}
+
+
+def test_spearman_by_hand_with_ties_and_missing_values():
+    # Ranks of x: 1, 2.5, 2.5, 4; of y: 1, 2, 3, 4 (the pair with no y is dropped).
+    # Deviations from the mean rank 2.5: dx = -1.5, 0, 0, 1.5 and dy = -1.5, -0.5, 0.5, 1.5,
+    # so sum dx*dy = 4.5, sum dx^2 = 4.5, sum dy^2 = 5.
+    assert spearman([1, 2, 2, 5, 9], [10, 20, 30, 40, None]) == pytest.approx(4.5 / np.sqrt(4.5 * 5))
+    assert spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
+
+
+def test_spearman_is_null_when_it_means_nothing():
+    assert spearman([1, 2], [1, 2]) is None  # fewer than 3 pairs
+    assert spearman([1, 2, 3, 4], [5, 5, 5, 5]) is None  # a constant side has no ranking
+
+
+def test_spearman_matches_scipy_on_random_values():
+    rng = np.random.default_rng(11)
+    x, y = rng.integers(0, 20, 300), rng.integers(0, 20, 300) + rng.integers(0, 5, 300)
+    assert spearman(x, y) == pytest.approx(spearmanr(x, y)[0], rel=1e-12)

@@ -102,7 +102,7 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
 
     started = time.perf_counter()
     with step("network figures"):
-        figures = _figures(scores, segments, window, edges, settings)
+        figures = _figures(scores, segments, window, edges, n_users, settings)
     stage_seconds["figures"] = _since(started)
 
     summary = network_summary(
@@ -153,18 +153,19 @@ def _segments(lake: Lake, scores: DataFrame, window: DataFrame, settings: Settin
     return tables.conform(rows, tables.SEGMENTS)
 
 
-def _figures(scores: DataFrame, segments: DataFrame, window: DataFrame, edges: DataFrame,
+def _figures(scores: DataFrame, segments: DataFrame, window: DataFrame, edges: DataFrame, n_users: int,
              settings: Settings) -> dict[str, Any]:
     """The date's summary figures: impressions concentration, honesty correlations, illusions."""
-    impressions = scores.select("impressions").toPandas()["impressions"].to_numpy()
-    figures = concentration(impressions, share=settings.roles.mass_impressions_share)
+    # One small collect of per-user columns serves the concentration and both correlations.
+    users = scores.select("impressions", "influence_score", "audience_size", "in_degree").toPandas()
+    figures = concentration(users["impressions"].to_numpy(), share=settings.roles.mass_impressions_share)
     figures["mass_influencers"] = segments.where(
         (F.col("scope") == "global") & F.col("segment").isin("mass_connector", "mass_maven")
         & (F.col("change") != "exited")).count()
-    figures["followers_known"] = scores.where(F.col("audience_size").isNotNull()).count()
-    figures["score_spearman_followers"] = spearman(scores, "influence_score", "audience_size")
-    figures["score_spearman_in_degree"] = spearman(scores, "influence_score", "in_degree")
+    figures["followers_known"] = int(users["audience_size"].notna().sum())
+    figures["score_spearman_followers"] = spearman(users["influence_score"], users["audience_size"])
+    figures["score_spearman_in_degree"] = spearman(users["influence_score"], users["in_degree"])
     traits = [*settings.illusion.traits, *top_topics(window, settings.illusion.top_topics)]
-    figures["majority_illusion"] = illusions(traits, window, edges, scores.select("user_id"),
+    figures["majority_illusion"] = illusions(traits, window, edges, scores.select("user_id"), n_users,
                                              contributors=settings.illusion.contributors)
     return figures

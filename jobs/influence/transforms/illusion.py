@@ -11,7 +11,8 @@ For a trait (users who used a topic, or users who engaged a given account):
 - ``meaningful`` is false when prevalence is 50% or more (a real majority is no illusion);
 - contributors: holders ranked by how many users under the illusion engage them.
 
-Cost: one join of the edges with the holders and two aggregations, O(m).
+Cost: the distinct engaged pairs once, then per trait one join with the holders and two
+aggregations, O(m) each.
 """
 
 from __future__ import annotations
@@ -44,16 +45,23 @@ def top_topics(window_interactions: DataFrame, count: int) -> list[str]:
     return [f"topic:{r['topic']}" for r in used]
 
 
-def majority_illusion(trait: str, holders: DataFrame, edges: DataFrame, users: DataFrame, *,
+def engaged_pairs(edges: DataFrame) -> DataFrame:
+    """``src, dst``: each user and the distinct other accounts it engages."""
+    return edges.where(F.col("src") != F.col("dst")).select("src", "dst").distinct()
+
+
+def majority_illusion(trait: str, holders: DataFrame, pairs: DataFrame, users: DataFrame, n_users: int, *,
                       contributors: int) -> dict[str, Any]:
-    """The figures of one trait (see the module docstring); ``users`` has ``user_id``."""
+    """The figures of one trait (see the module docstring).
+
+    ``pairs`` comes from :func:`engaged_pairs`; ``users`` has ``user_id`` and ``n_users``
+    rows (passed in so each trait costs three Spark jobs, not four).
+    """
     holding = holders.join(users.select("user_id"), "user_id").withColumn("holds", F.lit(True))
-    engaged = (edges.where(F.col("src") != F.col("dst")).select("src", "dst").distinct()
-               .join(holding.select(F.col("user_id").alias("dst"), "holds"), "dst", "left"))
+    engaged = pairs.join(holding.select(F.col("user_id").alias("dst"), "holds"), "dst", "left")
     per_engager = engaged.groupBy("src").agg(
         F.count(F.lit(1)).alias("engaged"), F.count("holds").alias("engaged_holders"))
     illusion = per_engager.where(F.col("engaged_holders") * 2 > F.col("engaged"))
-    n_users = users.count()
     n_holders = holding.count()
     counts = per_engager.agg(F.count(F.lit(1)).alias("engagers"),
                              F.count_if(F.col("engaged_holders") * 2 > F.col("engaged")).alias("under")).first()
@@ -75,12 +83,15 @@ def majority_illusion(trait: str, holders: DataFrame, edges: DataFrame, users: D
     }
 
 
-def illusions(traits: Iterable[str], window_interactions: DataFrame, edges: DataFrame, users: DataFrame, *,
-              contributors: int) -> list[dict[str, Any]]:
+def illusions(traits: Iterable[str], window_interactions: DataFrame, edges: DataFrame, users: DataFrame,
+              n_users: int, *, contributors: int) -> list[dict[str, Any]]:
     """The figures of every trait, in the given order, each trait once."""
-    seen: list[str] = []
-    for trait in traits:
-        if trait not in seen:
-            seen.append(trait)
-    return [majority_illusion(t, trait_holders(t, window_interactions, edges), edges, users,
-                              contributors=contributors) for t in seen]
+    unique = list(dict.fromkeys(traits))
+    if not unique:
+        return []
+    pairs = engaged_pairs(edges).cache()
+    try:
+        return [majority_illusion(t, trait_holders(t, window_interactions, edges), pairs, users, n_users,
+                                  contributors=contributors) for t in unique]
+    finally:
+        pairs.unpersist()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
+import pandas as pd
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
@@ -108,20 +109,17 @@ def assemble_scores(degrees: DataFrame, metrics: DataFrame, activity: DataFrame,
     return tables.conform(scored, tables.SCORES)
 
 
-def spearman(frame: DataFrame, x: str, y: str) -> float | None:
-    """Spearman's rank correlation of two columns (ties get their average rank); null below 3 rows.
+def spearman(x: Sequence[float | None], y: Sequence[float | None]) -> float | None:
+    """Spearman's rank correlation of paired values, pairs with a missing side dropped.
 
-    Not pure in the DataFrame-out sense: it returns one number, computed by Spark.
+    Ties get their average rank (Pearson's correlation of the ranks); null below 3 pairs
+    or when a side is constant. O(n log n) on the driver, for per-user columns.
     """
-    def average_rank(column: str) -> Column:
-        first = F.rank().over(Window.orderBy(column))
-        ties = F.count(F.lit(1)).over(Window.partitionBy(column))
-        return first + (ties - 1) / 2
-
-    rows = frame.select(x, y).dropna()
-    ranked = rows.select(average_rank(x).alias("rx"), average_rank(y).alias("ry"))
-    n, correlation = ranked.agg(F.count(F.lit(1)), F.corr("rx", "ry")).first()
-    return None if n < 3 or correlation is None else float(correlation)
+    pairs = pd.DataFrame({"x": x, "y": y}, dtype="float64").dropna()
+    if len(pairs) < 3:
+        return None
+    correlation = pairs.rank().corr().loc["x", "y"]
+    return None if pd.isna(correlation) else float(correlation)
 
 
 def network_summary(engine_summary: dict[str, Any], *, as_of: date, window_days: int, users: int, edges: int,
