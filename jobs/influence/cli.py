@@ -117,10 +117,12 @@ def _top_table(top: list[dict[str, Any]], as_of: date) -> Table:
     table.add_column("score", justify="right", no_wrap=True)
     table.add_column("pagerank", justify="right", no_wrap=True)
     table.add_column("community", no_wrap=True)
-    table.add_column("why", ratio=1)
+    table.add_column("why (explanation, first reasons)", ratio=1)
     for row in top:
+        reasons = row["explanation"].split("; ")
+        why = "; ".join(reasons[:2]) + ("; ..." if len(reasons) > 2 else "")
         table.add_row(str(row["rank"]), row["user_id"], f"{row['influence_score']:.1f}", f"{row['pagerank']:.5f}",
-                      row["community_id"], row["explanation"])
+                      row["community_id"], why)
     return table
 
 
