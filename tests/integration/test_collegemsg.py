@@ -4,10 +4,13 @@ from datetime import date
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
+from scipy.stats import spearmanr
 from pyspark.sql import functions as F
 
 from influence import tables
+from influence.config import IllusionSettings, ImpressionSettings
 from influence.graph.paths import path_centralities
 from influence.graph.structure import EdgeList
 from influence.pipelines import ingest, score
@@ -18,7 +21,26 @@ AS_OF = date(2004, 10, 27)
 
 
 @pytest.fixture(scope="module")
-def scored(spark, settings, collegemsg, tmp_path_factory):
+def messages(collegemsg) -> pd.DataFrame:
+    """The raw export read by pandas, independently of the pipeline: one row per message."""
+    return pd.read_csv(collegemsg, sep=" ", names=["src", "dst", "unix_time"], dtype={"src": str, "dst": str})
+
+
+@pytest.fixture(scope="module")
+def most_engaged(messages) -> str:
+    """The account the most users message (ties by id)."""
+    senders = messages[messages.src != messages.dst].drop_duplicates(["src", "dst"]).groupby("dst").size()
+    return senders.sort_index().idxmax()
+
+
+@pytest.fixture(scope="module")
+def scored(spark, settings, collegemsg, most_engaged, tmp_path_factory):
+    # Messages count as posts here, so impressions have something to measure; the trait is
+    # messaging the most messaged user.
+    settings = settings.model_copy(update={
+        "impressions": ImpressionSettings(visible_types=("message",)),
+        "illusion": IllusionSettings(traits=(f"engaged:{most_engaged}",)),
+    })
     lake = tmp_path_factory.mktemp("collegemsg") / "lake"
     reports = ingest.run(spark, settings, lake, [collegemsg], profile="snap")
     report = score.run(spark, settings, lake, as_of=AS_OF, window_days=200)
@@ -112,3 +134,59 @@ def test_reingesting_the_same_file_is_a_no_op(spark, settings, scored, collegems
     row = manifest.first()
     assert row["sha256"] == "21f10c8e472482914795c5ad5646b9c1ab1faefda6b494fcfec5252ffc3f0e02"
     assert (str(row["min_event_date"]), str(row["max_event_date"])) == ("2004-04-15", "2004-10-26")
+
+
+@pytest.fixture(scope="module")
+def summary(spark, scored):
+    lake, _, _ = scored
+    return spark.read.format("delta").load(str(lake / tables.NETWORK_SUMMARY)).first()
+
+
+def test_impressions_and_their_concentration_equal_a_hand_count(spark, scored, messages, gold, summary):
+    lake, _, _ = scored
+    # Every message is a post seen by the default audience of 150: no follower counts here.
+    by_hand = (messages.groupby("src").size() * 150).reindex(gold.index, fill_value=0)
+    assert summary["impressions"] == 59_835 * 150 == by_hand.sum()
+    assert (gold["impressions"] == by_hand).all() and (gold["posts"] == by_hand / 150).all()
+    daily = spark.read.format("delta").load(str(lake / tables.IMPRESSIONS)).toPandas()
+    assert (daily.groupby("user_id")["impressions"].sum() == by_hand[by_hand > 0]).all()
+
+    values = by_hand.to_numpy(dtype=float)
+    n = len(values)
+    mean_abs_difference = np.abs(values[:, None] - values[None, :]).mean()
+    assert summary["impressions_gini"] == pytest.approx(mean_abs_difference / (2 * values.mean()), rel=1e-9)
+    descending = np.sort(values)[::-1]
+    top_users = int(np.argmax(np.cumsum(descending) >= 0.8 * values.sum())) + 1
+    assert summary["impressions_top_share_80"] == top_users / n
+    ascending = np.cumsum(np.sort(values)) / values.sum()
+    for percent in (10, 50, 90):
+        users = percent * n / 100
+        below, fraction = int(users), users - int(users)
+        held = (ascending[below - 1] if below else 0.0) * (1 - fraction) + ascending[below] * fraction
+        assert summary["impressions_lorenz"][percent] == pytest.approx(held, abs=1e-12)
+
+
+def test_popularity_correlations_equal_scipys(messages, gold, summary):
+    in_degree = (messages[messages.src != messages.dst].drop_duplicates(["src", "dst"])
+                 .groupby("dst").size().reindex(gold.index, fill_value=0))
+    assert (gold["in_degree"] == in_degree).all()
+    assert summary["score_spearman_in_degree"] == pytest.approx(
+        spearmanr(gold["influence_score"], in_degree)[0], abs=1e-12)
+    # The snap export has no follower counts: no correlation with audience size to report.
+    assert summary["followers_known"] == 0 and summary["score_spearman_followers"] is None
+
+
+def test_majority_illusion_equals_a_hand_count(messages, most_engaged, summary):
+    pairs = messages[messages.src != messages.dst].drop_duplicates(["src", "dst"])
+    holders = set(pairs.src[pairs.dst == most_engaged])
+    per_engager = pairs.assign(holds=pairs.dst.isin(holders)).groupby("src")["holds"].agg(["size", "sum"])
+    under = per_engager[per_engager["sum"] * 2 > per_engager["size"]].index
+    seen_by = pairs[pairs.src.isin(under) & pairs.dst.isin(holders)].groupby("dst").size()
+    top = seen_by.reset_index(name="n").sort_values(["n", "dst"], ascending=[False, True]).head(10)
+
+    (trait,) = summary["majority_illusion"]
+    assert trait["trait"] == f"engaged:{most_engaged}"
+    assert (trait["holders"], trait["engagers"], trait["under_illusion"]) == (len(holders), len(per_engager), len(under))
+    assert trait["prevalence"] == pytest.approx(len(holders) / 1_899)
+    assert trait["illusion_share"] == pytest.approx(len(under) / len(per_engager))
+    assert list(trait["contributors"]) == list(top.dst) and list(trait["contributor_counts"]) == list(top.n)
