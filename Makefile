@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 # Where Ivy caches the Delta JARs, shared by every clone on this machine.
 export INFLUENCE_JARS_CACHE ?= $(HOME)/.cache/influence/jars
 
-.PHONY: setup run test lock clean
+.PHONY: setup browser run test lock clean
 
 ## setup: .venv with the locked dependencies, the project (editable) and the JVM packages
 setup: $(VENV)/.installed
@@ -26,8 +26,17 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 run: setup
 	$(BIN)/influence run
 
+## browser: Debian's Chromium, in which the tests look at the HTML report
+browser:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing Debian's chromium for the report test"; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null || \
+	  { $$SUDO apt-get update -q >/dev/null && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; \
+	  command -v chromium >/dev/null || { echo "error: chromium could not be installed (apt-get install chromium)"; exit 1; }; }
+
 ## test: the whole test suite
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest
 
 ## lock: recompile requirements.lock from the pins in pyproject.toml

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from influence.config import Settings, load_config
+
+# The generated sample scored on two dates two weeks apart, so that lists, rank changes and
+# the report have a previous date to compare with.
+SAMPLE_FIRST, SAMPLE_SECOND = date(2026, 6, 16), date(2026, 6, 30)
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 COLLEGEMSG = SHARED_DATA / "collegemsg" / "CollegeMsg.txt.gz"
@@ -43,3 +48,18 @@ def collegemsg() -> Path:
             pytest.fail(f"{COLLEGEMSG} is missing; CI must have ../shared beside the repository")
         pytest.skip(f"{COLLEGEMSG} not found (../shared is not beside the repository)")
     return COLLEGEMSG
+
+
+@pytest.fixture(scope="session")
+def two_date_lake(spark, tmp_path_factory) -> Path:
+    """The built-in sample, ingested and scored on SAMPLE_FIRST, then scored on SAMPLE_SECOND."""
+    from typer.testing import CliRunner
+
+    from influence.cli import app
+
+    lake = tmp_path_factory.mktemp("two-dates") / "lake"
+    first = CliRunner().invoke(app, ["run", "--lake", str(lake), "--as-of", SAMPLE_FIRST.isoformat()])
+    assert first.exit_code == 0, first.output
+    second = CliRunner().invoke(app, ["score", "--lake", str(lake), "--as-of", SAMPLE_SECOND.isoformat()])
+    assert second.exit_code == 0, second.output
+    return lake

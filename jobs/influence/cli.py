@@ -91,6 +91,24 @@ def _execute(config: Optional[Path], master: Optional[str], quiet: bool, work: C
             return work(spark, settings, step)
 
 
+def _preflight(inputs: Optional[list[Path]] = None, profile: Optional[str] = None,
+               bronze_of: Optional[Path] = None) -> None:
+    """The mistakes that need no Spark to see, caught before Spark takes its half minute to start."""
+    from influence import tables
+    from influence.io.exports import discover
+    from influence.profiles import load_profile
+
+    with _user_errors():
+        if inputs:
+            discover(inputs)
+        if profile:
+            load_profile(profile)
+        if bronze_of is not None and not (bronze_of / tables.INTERACTIONS / "_delta_log").is_dir():
+            where = "no lake" if not bronze_of.exists() else "no bronze/interactions table"
+            raise InfluenceError(f"{where} at {bronze_of}: nothing has been written to {tables.INTERACTIONS}; "
+                                 f"ingest an export first (influence ingest --lake {bronze_of} FILE)")
+
+
 def _fail(message: str) -> None:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
@@ -208,6 +226,7 @@ def ingest(
 
     if bool(paths) == bool(landing):
         raise typer.BadParameter("give export PATHs or --landing DIR (one of the two)")
+    _preflight(paths, profile)
 
     def work(spark, settings, step):
         inputs = paths
@@ -252,6 +271,7 @@ def score(
     from influence.pipelines import score as pipeline
 
     as_of_date = _parse_date(as_of)
+    _preflight(bronze_of=lake)
     report = _execute(config, master, as_json, lambda spark, settings, step: pipeline.run(
         spark, settings, lake, as_of_date, window_days, engine and engine.value, step=step))
     if as_json:
@@ -274,6 +294,7 @@ def run(
     from influence.pipelines import run as pipeline
 
     as_of_date = _parse_date(as_of)
+    _preflight(inputs)
     report = _execute(config, master, as_json, lambda spark, settings, step: pipeline.run(
         spark, settings, lake, inputs, as_of_date, engine and engine.value, step=step))
     scored = report.scored
@@ -285,6 +306,29 @@ def run(
         _print_scored(scored)
         out.print(f"tables under {lake.resolve()}", highlight=False, soft_wrap=True)
     _fail_on_file_problems(report.ingested)
+
+
+@app.command()
+def report(
+    lake: LakeOption,
+    out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write (one self-contained page).")],
+    as_of: Annotated[Optional[str], typer.Option(
+        "--as-of", help="Scored date to report, YYYY-MM-DD; default the latest scored date.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write one scored date as an HTML report that opens with no network: summary, shortlist,
+    centers of influence, impressions, roles, majority illusion and what changed."""
+    from influence.pipelines import report as pipeline
+
+    as_of_date = _parse_date(as_of)
+    with _user_errors(), _progress(quiet=as_json) as step:
+        result = pipeline.run(lake, out_file, as_of_date, step=step)
+    if as_json:
+        _print_json(asdict(result))
+    else:
+        previous = f"compared with {result.previous}" if result.previous else "first scored date"
+        out.print(f"report of {result.as_of} ({previous}): {result.path} ({result.bytes / 1024:,.0f} KiB)",
+                  highlight=False, soft_wrap=True)
 
 
 def main() -> None:

@@ -4,31 +4,20 @@ The second date reads the first date's lists back from Delta: members near the c
 (hysteresis), every entry and exit is a row with its reason, ranks move and say by how much.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from influence import tables
-from influence.cli import app
 from influence.config import ListSettings
 from influence.transforms.lists import hysteresis_margin
+from tests.conftest import SAMPLE_FIRST, SAMPLE_SECOND
 
-FIRST, SECOND = date(2026, 6, 16), date(2026, 6, 30)
+FIRST, SECOND = SAMPLE_FIRST, SAMPLE_SECOND
 LIST_SIZES = {name: ListSettings().model_dump()[name]
               for name in ("coi_core", "coi_potential", "net_of_influence", "shortlist")}
 HYSTERESIS = ListSettings().hysteresis
-
-
-@pytest.fixture(scope="module")
-def two_dates(spark, tmp_path_factory):
-    lake = tmp_path_factory.mktemp("lists") / "lake"
-    first = CliRunner().invoke(app, ["run", "--lake", str(lake), "--as-of", FIRST.isoformat()])
-    assert first.exit_code == 0, first.output
-    second = CliRunner().invoke(app, ["score", "--lake", str(lake), "--as-of", SECOND.isoformat()])
-    assert second.exit_code == 0, second.output
-    return lake
 
 
 def _table(spark, lake, name) -> pd.DataFrame:
@@ -36,8 +25,8 @@ def _table(spark, lake, name) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def segments(spark, two_dates) -> pd.DataFrame:
-    return _table(spark, two_dates, tables.SEGMENTS)
+def segments(spark, two_date_lake) -> pd.DataFrame:
+    return _table(spark, two_date_lake, tables.SEGMENTS)
 
 
 def _members(segments, as_of, segment, scope="global") -> pd.DataFrame:
@@ -134,8 +123,8 @@ def test_role_changes_match_the_two_dates(segments):
     assert (segments.reason.str.len() > 0).all()
 
 
-def test_rank_change_compares_with_the_previous_date(spark, two_dates):
-    scores = _table(spark, two_dates, tables.SCORES)
+def test_rank_change_compares_with_the_previous_date(spark, two_date_lake):
+    scores = _table(spark, two_date_lake, tables.SCORES)
     first = scores[scores.as_of_date == FIRST].set_index("user_id")
     second = scores[scores.as_of_date == SECOND].set_index("user_id")
     assert first.rank_change.isna().all()
@@ -146,9 +135,9 @@ def test_rank_change_compares_with_the_previous_date(spark, two_dates):
     assert (second.loc[both, "rank_change"] != 0).any()
 
 
-def test_impressions_daily_adds_up_to_each_users_impressions(spark, two_dates):
-    daily = _table(spark, two_dates, tables.IMPRESSIONS)
-    scores = _table(spark, two_dates, tables.SCORES)
+def test_impressions_daily_adds_up_to_each_users_impressions(spark, two_date_lake):
+    daily = _table(spark, two_date_lake, tables.IMPRESSIONS)
+    scores = _table(spark, two_date_lake, tables.SCORES)
     second = scores[scores.as_of_date == SECOND].set_index("user_id")
     in_window = daily[(daily.date > SECOND - timedelta(days=90)) & (daily.date <= SECOND)]
     per_user = in_window.groupby("user_id")["impressions"].sum()

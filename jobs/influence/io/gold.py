@@ -1,0 +1,44 @@
+"""Read published tables without Spark (delta-rs and Arrow): what a report or a dashboard
+needs is one date's rows, and a JVM is not worth starting for that."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+import pyarrow.dataset as ds
+
+from influence import tables
+from influence.errors import InfluenceError
+
+
+def _dataset(lake_root: Path, name: str) -> ds.Dataset:
+    from deltalake import DeltaTable
+    from deltalake.exceptions import TableNotFoundError
+
+    path = Path(lake_root) / name
+    try:
+        return DeltaTable(str(path)).to_pyarrow_dataset()
+    except TableNotFoundError:
+        raise InfluenceError(f"{path} is not a Delta table: score a date first (influence score --lake "
+                             f"{lake_root})") from None
+
+
+def scored_dates(lake_root: Path) -> list[date]:
+    """Every date with a network summary, oldest first."""
+    if not Path(lake_root).is_dir():
+        raise InfluenceError(f"no lake at {lake_root}: run influence run or influence score first")
+    summary = _dataset(lake_root, tables.NETWORK_SUMMARY).to_table(columns=["as_of_date"])
+    return sorted(set(summary.column("as_of_date").to_pylist()))
+
+
+def rows_of_date(lake_root: Path, name: str, as_of: date, *, columns: Iterable[str] | None = None,
+                 where: ds.Expression | None = None) -> pd.DataFrame:
+    """The rows of a table partitioned by ``as_of_date`` for one date (optionally filtered)."""
+    condition = ds.field("as_of_date") == as_of
+    if where is not None:
+        condition = condition & where
+    return _dataset(lake_root, name).to_table(columns=list(columns) if columns else None,
+                                              filter=condition).to_pandas()

@@ -1,0 +1,149 @@
+"""What the report shows, computed from one date's gold rows (pure: pandas in, plain
+values out; no reads, no clock)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+ROLE_ORDER = ("awareness", "conversion", "mass_connector", "mass_maven", "social_broadcaster")
+LIST_ORDER = ("coi_core", "coi_potential", "net_of_influence", "shortlist")
+GLOBAL = "global"
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """One date's published rows, as the readers hand them over."""
+
+    as_of: date
+    previous: date | None
+    summary: dict[str, Any]
+    scores: pd.DataFrame  # every user of the date
+    segments: pd.DataFrame  # the global scope's roles and lists, exits included
+    contacts: pd.DataFrame  # user_id, community_id, contacts: the top users' contacts per community
+
+
+@dataclass(frozen=True)
+class Network:
+    """The top influencers and the communities they reach, laid out on a circle."""
+
+    communities: list[dict[str, Any]] = field(default_factory=list)  # id, members, x, y, r
+    influencers: list[dict[str, Any]] = field(default_factory=list)  # user_id, rank, side, x, y, bridges
+    links: list[dict[str, Any]] = field(default_factory=list)  # user_id, community_id, contacts
+
+
+def current(segments: pd.DataFrame) -> pd.DataFrame:
+    return segments[segments["change"] != "exited"]
+
+
+def roles_by_user(segments: pd.DataFrame) -> dict[str, list[str]]:
+    """The roles each user holds on the date, in a fixed order."""
+    held = current(segments)
+    held = held[held["segment"].isin(ROLE_ORDER)]
+    roles: dict[str, list[str]] = {}
+    for role in ROLE_ORDER:
+        for user in held.loc[held["segment"] == role, "user_id"]:
+            roles.setdefault(user, []).append(role)
+    return roles
+
+
+def side_of(roles: list[str]) -> str:
+    aware, convert = "awareness" in roles, "conversion" in roles
+    return "both" if aware and convert else "awareness" if aware else "conversion" if convert else "other"
+
+
+def list_rows(data: ReportData, segment: str) -> list[dict[str, Any]]:
+    """A list's members in order, with their roles, scores and the reason for their place."""
+    members = current(data.segments)
+    members = members[members["segment"] == segment].sort_values("rank")
+    scores = data.scores.set_index("user_id")
+    roles = roles_by_user(data.segments)
+    rows = []
+    for member in members.itertuples():
+        user = scores.loc[member.user_id]
+        shortlist_side = ("awareness" if "awareness rank" in member.reason else "conversion") \
+            if segment == "shortlist" else None
+        rows.append({
+            "rank": int(member.rank), "user_id": member.user_id, "side": shortlist_side,
+            "roles": roles.get(member.user_id, []), "score": float(user["influence_score"]),
+            "pagerank": float(user["pagerank"]), "overall_rank": int(user["rank"]),
+            "community_id": user["community_id"], "explanation": user["explanation"],
+            "change": member.change, "reason": member.reason, "confidence": float(member.confidence),
+        })
+    return rows
+
+
+def scatter_points(data: ReportData, *, limit: int = 2_000, labels: int = 10) -> list[dict[str, Any]]:
+    """Betweenness against harmonic closeness for up to ``limit`` users (the best ranked,
+    so the plot stays light on large graphs); the top ``labels`` carry their id."""
+    roles = roles_by_user(data.segments)
+    shown = data.scores.nsmallest(limit, "rank")
+    return [{"user_id": r.user_id, "betweenness": float(r.betweenness), "harmonic": float(r.harmonic),
+             "side": side_of(roles.get(r.user_id, [])), "rank": int(r.rank), "label": int(r.rank) <= labels}
+            for r in shown.itertuples()]
+
+
+def network(data: ReportData, *, top: int = 15, communities: int = 10) -> Network:
+    """The ``top`` influencers and the ``communities`` largest communities they reach.
+
+    Communities sit on a circle (area by members); each influencer sits at the mean of the
+    communities it reaches, weighted by its contacts there, pushed out a little by rank so
+    that two influencers with the same mix do not overlap.
+    """
+    leaders = data.scores.nsmallest(top, "rank")
+    if leaders.empty:
+        return Network()
+    sizes = data.scores.groupby("community_id").size()
+    reached = data.contacts[data.contacts["user_id"].isin(leaders["user_id"])]
+    shown = sizes[sizes.index.isin(reached["community_id"])].sort_values(ascending=False).head(communities)
+    n = len(shown)
+    circle = []
+    for i, (community, members) in enumerate(shown.items()):
+        angle = 2 * math.pi * i / max(n, 1) - math.pi / 2
+        circle.append({"id": community, "members": int(members), "x": 0.5 + 0.4 * math.cos(angle),
+                       "y": 0.5 + 0.4 * math.sin(angle), "r": 0.015 + 0.05 * math.sqrt(members / shown.max())})
+    where = {c["id"]: c for c in circle}
+    roles = roles_by_user(data.segments)
+    people, links = [], []
+    for order, leader in enumerate(leaders.itertuples()):
+        mine = reached[(reached["user_id"] == leader.user_id) & reached["community_id"].isin(where)]
+        total = mine["contacts"].sum()
+        if total:
+            x = sum(where[c]["x"] * k for c, k in zip(mine["community_id"], mine["contacts"])) / total
+            y = sum(where[c]["y"] * k for c, k in zip(mine["community_id"], mine["contacts"])) / total
+        else:
+            x = y = 0.5
+        # Inside the ring, off the community circles, each at its own angle.
+        spread = 2 * math.pi * order / len(leaders)
+        people.append({"user_id": leader.user_id, "rank": int(leader.rank),
+                       "side": side_of(roles.get(leader.user_id, [])),
+                       "x": 0.5 + 0.7 * (x - 0.5) + 0.04 * math.cos(spread),
+                       "y": 0.5 + 0.7 * (y - 0.5) + 0.04 * math.sin(spread),
+                       "bridges": int((mine["contacts"] > 0).sum())})
+        links += [{"user_id": leader.user_id, "community_id": c, "contacts": int(k)}
+                  for c, k in zip(mine["community_id"], mine["contacts"])]
+    return Network(circle, people, links)
+
+
+def changes(data: ReportData, *, movers: int = 10) -> dict[str, Any]:
+    """Entries and exits per role and list since the previous date, and the biggest rank moves."""
+    by_segment = []
+    for segment in (*LIST_ORDER, *ROLE_ORDER):
+        rows = data.segments[data.segments["segment"] == segment]
+        entered = rows.loc[rows["change"] == "entered", "user_id"].sort_values().tolist()
+        exited = rows[rows["change"] == "exited"].sort_values("user_id")
+        by_segment.append({"segment": segment, "entered": entered,
+                           "exited": list(zip(exited["user_id"], exited["reason"])),
+                           "kept": int((rows["change"] == "kept").sum())})
+    moved = data.scores.dropna(subset=["rank_change"])
+    up = moved[moved["rank_change"] > 0].nlargest(movers, "rank_change")
+    down = moved[moved["rank_change"] < 0].nsmallest(movers, "rank_change")
+    return {"previous": data.previous, "segments": by_segment, "up": _moves(up), "down": _moves(down)}
+
+
+def _moves(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{"user_id": r.user_id, "rank": int(r.rank), "rank_change": int(r.rank_change)} for r in frame.itertuples()]
