@@ -47,6 +47,7 @@ LakeOption = Annotated[Path, typer.Option("--lake", help="Lake folder holding th
 AsOfOption = Annotated[Optional[str], typer.Option(
     "--as-of", help="Date to score, YYYY-MM-DD, or latest (the default): the latest event date in bronze.")]
 LATEST = "latest"
+WindowDaysOption = Annotated[Optional[int], typer.Option(min=1, help="Window length in days (default 90, or config).")]
 
 
 def _parse_as_of(value: Optional[str]) -> Optional[date]:
@@ -248,7 +249,7 @@ def _fail_on_file_problems(reports) -> None:
 def score(
     lake: LakeOption,
     as_of: AsOfOption = None,
-    window_days: Annotated[Optional[int], typer.Option(min=1, help="Window length in days (default 90, or config).")] = None,
+    window_days: WindowDaysOption = None,
     engine: EngineOption = None,
     config: ConfigOption = None,
     master: MasterOption = None,
@@ -332,7 +333,7 @@ def backfill(
     lake: LakeOption,
     start: Annotated[str, typer.Option(help="First date to score, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option(help="Last date to score, YYYY-MM-DD (included).")],
-    window_days: Annotated[Optional[int], typer.Option(min=1, help="Window length in days (default 90, or config).")] = None,
+    window_days: WindowDaysOption = None,
     engine: EngineOption = None,
     config: ConfigOption = None,
     master: MasterOption = None,
