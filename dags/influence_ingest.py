@@ -2,7 +2,8 @@
 
 Runs every 15 minutes (and when triggered). ``pull`` copies new files from the configured
 sources (``pull.sources``) into the landing zone, whole or not at all; ``new_files`` looks
-for landed files whose content is not in ``bronze/ingested_files`` yet and skips the rest
+for landed files whose content is not in ``bronze/ingested_files`` yet (also after a
+failed pull, so that one broken source does not hold back the others) and skips the rest
 of the run when there are none; ``ingest`` ingests them on Spark and, on success, updates
 the ``bronze/interactions`` Asset that schedules ``influence_score``. Every file is
 ingested once however often this runs: ingestion skips content it has seen (sha256).
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from airflow.sdk import dag, task
+from airflow.sdk import TriggerRule, dag, task
 
 from influence.submit import BRONZE_INTERACTIONS, InfluenceSubmitOperator
 
@@ -34,8 +35,10 @@ def influence_ingest():
 
         return pull_sources()
 
-    @task.short_circuit
-    def new_files(pulled: list[str]) -> list[str]:
+    # Runs even when a source failed, so that what the other sources landed is ingested;
+    # the run still fails (and alerts) on that source.
+    @task.short_circuit(trigger_rule=TriggerRule.ALL_DONE)
+    def new_files() -> list[str]:
         from influence.orchestration import pending_files
 
         return pending_files()
@@ -46,7 +49,7 @@ def influence_ingest():
         arguments=["--lake", "{lake}", "--landing", "{landing}"],
         outlets=[BRONZE_INTERACTIONS],
     )
-    new_files(pull()) >> ingest
+    pull() >> new_files() >> ingest
 
 
 influence_ingest()

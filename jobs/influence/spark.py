@@ -64,6 +64,7 @@ def launch_conf(settings: Settings) -> dict[str, str]:
         "spark.driver.memory": settings.spark.driver_memory,
         "spark.driver.extraJavaOptions": f"-Duser.timezone=UTC -Dlog4j.configurationFile={_LOG4J.as_uri()}",
         "spark.jars.ivy": str(_jars_cache(settings)),
+        "spark.ui.enabled": str(settings.spark.ui).lower(),
     }
     resolved = _resolved_jars(settings)
     conf["spark.jars" if resolved else "spark.jars.packages"] = ",".join(resolved or jvm_packages())
@@ -84,7 +85,7 @@ def get_spark(settings: Settings | None = None) -> SparkSession:
             # Local Python workers run this interpreter, so they import what the driver does
             # (pandas UDFs); a cluster's executors get the packages from the job image.
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        builder = builder.master(conf.master).appName(conf.app_name).config("spark.ui.enabled", str(conf.ui).lower())
+        builder = builder.master(conf.master).appName(conf.app_name)
         for key, value in launch_conf(settings).items():
             builder = builder.config(key, value)
     for key, value in _session_conf(settings).items():
