@@ -44,7 +44,15 @@ ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="YAML con
 MasterOption = Annotated[Optional[str], typer.Option("--master", help="Spark master URL; default local[*] or $SPARK_MASTER.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout instead of tables.")]
 LakeOption = Annotated[Path, typer.Option("--lake", help="Lake folder holding the Delta tables.")]
-AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="Date to score, YYYY-MM-DD; default the latest event date.")]
+AsOfOption = Annotated[Optional[str], typer.Option(
+    "--as-of", help="Date to score, YYYY-MM-DD, or latest (the default): the latest event date in bronze.")]
+LATEST = "latest"
+WindowDaysOption = Annotated[Optional[int], typer.Option(min=1, help="Window length in days (default 90, or config).")]
+
+
+def _parse_as_of(value: Optional[str]) -> Optional[date]:
+    """An --as-of value: a date, or None for ``latest`` (the latest event date in bronze)."""
+    return None if value == LATEST else _parse_date(value)
 
 
 class Engine(str, Enum):
@@ -261,7 +269,7 @@ def _fail_on_file_problems(reports) -> None:
 def score(
     lake: LakeOption,
     as_of: AsOfOption = None,
-    window_days: Annotated[Optional[int], typer.Option(min=1, help="Window length in days (default 90, or config).")] = None,
+    window_days: WindowDaysOption = None,
     engine: EngineOption = None,
     config: ConfigOption = None,
     master: MasterOption = None,
@@ -270,7 +278,7 @@ def score(
     """Build the graph for the window and publish edges, scores and the network summary for that date."""
     from influence.pipelines import score as pipeline
 
-    as_of_date = _parse_date(as_of)
+    as_of_date = _parse_as_of(as_of)
     _preflight(bronze_of=lake)
     report = _execute(config, master, as_json, lambda spark, settings, step: pipeline.run(
         spark, settings, lake, as_of_date, window_days, engine and engine.value, step=step))
@@ -293,7 +301,7 @@ def run(
     """The whole pipeline: ingest, score, publish, and print the top influencers."""
     from influence.pipelines import run as pipeline
 
-    as_of_date = _parse_date(as_of)
+    as_of_date = _parse_as_of(as_of)
     _preflight(inputs)
     report = _execute(config, master, as_json, lambda spark, settings, step: pipeline.run(
         spark, settings, lake, inputs, as_of_date, engine and engine.value, step=step))
@@ -316,8 +324,11 @@ def report(
         "--as-of", help="Scored date to report, YYYY-MM-DD; default the latest scored date.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Write one scored date as an HTML report that opens with no network: summary, shortlist,
-    centers of influence, impressions, roles, majority illusion and what changed."""
+    """Write a scored date as one self-contained HTML report (opens with no network).
+
+    Summary, shortlist, centers of influence, impressions, roles, majority illusion and what
+    changed since the previous scored date. Reads the gold tables without Spark.
+    """
     from influence.pipelines import report as pipeline
 
     as_of_date = _parse_date(as_of)
@@ -329,6 +340,100 @@ def report(
         previous = f"compared with {result.previous}" if result.previous else "first scored date"
         out.print(f"report of {result.as_of} ({previous}): {result.path} ({result.bytes / 1024:,.0f} KiB)",
                   highlight=False, soft_wrap=True)
+
+
+@app.command()
+def pull(
+    landing: Annotated[Optional[Path], typer.Option(help="Landing folder; default the config's pull.landing.")] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Pull new export files from the configured sources (pull.sources) into the landing zone.
+
+    Each file lands whole or not at all, under <landing>/<source name>/; a broken transfer
+    is retried. Exits 1, after landing what was good, when a source or a file fails.
+    """
+    from influence.io import sources
+
+    with _user_errors():
+        settings = _settings(config, None)
+        if not settings.pull.sources:
+            raise InfluenceError("no sources configured: list them under pull.sources in the config (see the README)")
+        with _progress(quiet=as_json) as step, step("pull from " + ", ".join(s.name for s in settings.pull.sources)):
+            report = sources.pull(settings.pull, landing)
+    if as_json:
+        _print_json({"files": [f.as_dict() for f in report.files], "failures": report.failures})
+    else:
+        table = Table(title="Pulled files")
+        for name in ("source", "file", "status", "bytes", "attempts"):
+            table.add_column(name, justify="right" if name in ("bytes", "attempts") else "left")
+        for f in report.files:
+            table.add_row(f.source, f.name, f.status, f"{f.size_bytes:,}", str(f.attempts or ""))
+        out.print(table)
+    for failure in report.failures[:-1]:
+        err.print(f"[bold red]error:[/] {failure}", highlight=False, soft_wrap=True)
+    if report.failures:
+        _fail(report.failures[-1])
+
+
+@app.command()
+def backfill(
+    lake: LakeOption,
+    start: Annotated[str, typer.Option(help="First date to score, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option(help="Last date to score, YYYY-MM-DD (included).")],
+    window_days: WindowDaysOption = None,
+    engine: EngineOption = None,
+    config: ConfigOption = None,
+    master: MasterOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Score every date from --start to --end, in order; rerunning a range gives the same rows."""
+    from influence.pipelines import backfill as pipeline
+
+    first, last = _parse_date(start), _parse_date(end)
+    with _user_errors():
+        pipeline.dates(first, last)  # a bad range fails before Spark starts
+    _preflight(bronze_of=lake)
+    reports = _execute(config, master, as_json, lambda spark, settings, step: pipeline.run(
+        spark, settings, lake, first, last, window_days, engine and engine.value, step=step))
+    if as_json:
+        _print_json([asdict(r) for r in reports])
+        return
+    table = Table(title=f"Scored {len(reports)} dates")
+    for name in ("as of", "users", "edges", "interactions", "engine"):
+        table.add_column(name, justify="left" if name in ("as of", "engine") else "right")
+    for r in reports:
+        table.add_row(str(r.as_of), f"{r.users:,}", f"{r.edges:,}", f"{r.interactions:,}", r.engine)
+    out.print(table)
+
+
+@app.command()
+def maintain(
+    lake: LakeOption,
+    retain_hours: Annotated[Optional[int], typer.Option(
+        min=0, help="VACUUM keeps files that versions of the last H hours need (default 168, or config).")] = None,
+    force: Annotated[bool, typer.Option(help="Allow a retention below 168 hours (breaks time travel beyond it).")] = False,
+    config: ConfigOption = None,
+    master: MasterOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """OPTIMIZE (compact small files) and VACUUM (delete unneeded old files) every table of the lake."""
+    from influence.pipelines import maintain as pipeline
+
+    with _user_errors():
+        hours = retain_hours if retain_hours is not None else _settings(config, master).maintenance.retain_hours
+        pipeline.check_retention(hours, force)  # refused before Spark starts
+    done = _execute(config, master, as_json, lambda spark, settings, step: pipeline.run(
+        spark, lake, hours, force, step=step))
+    if as_json:
+        _print_json({"retain_hours": hours, "tables": [d.as_dict() for d in done]})
+        return
+    table = Table(title=f"Maintained (VACUUM retention {hours} h)")
+    for name in ("table", "files before", "files after", "version"):
+        table.add_column(name, justify="left" if name == "table" else "right")
+    for d in done:
+        table.add_row(d.table, f"{d.files_before:,}", f"{d.files_after:,}", f"{d.version_before} -> {d.version_after}")
+    out.print(table)
 
 
 def main() -> None:

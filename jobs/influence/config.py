@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, Mapping
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 CANONICAL_TYPES = ("mention", "reply", "reshare", "quote", "comment", "like", "follow", "message")
 ENV_PREFIX = "INFLUENCE_"
@@ -154,6 +154,71 @@ class IllusionSettings(_Strict):
         return traits
 
 
+class SourceSettings(_Strict):
+    """Where ``influence pull`` finds new export files (SPEC: the landing zone's feeds).
+
+    ``folder``: a local or mounted folder (``path``). ``http``: ``url`` is one file, or a
+    folder whose index page links the files (ends with ``/``). ``s3``: ``bucket`` and
+    ``prefix`` on S3 or any S3-compatible store. ``conn_id`` names an Airflow connection
+    holding the credentials (and, for S3, ``endpoint_url``/``region_name`` in its extra);
+    without it, HTTP is anonymous and S3 uses boto3's own credential chain.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    kind: Literal["folder", "http", "s3"]
+    path: Path | None = None
+    url: str | None = None
+    bucket: str | None = None
+    prefix: str = ""
+    endpoint_url: str | None = None
+    conn_id: str | None = None
+    # Only names matching this glob are pulled.
+    pattern: str = "*"
+
+    @model_validator(mode="after")
+    def _where(self) -> "SourceSettings":
+        needed = {"folder": "path", "http": "url", "s3": "bucket"}[self.kind]
+        if getattr(self, needed) in (None, ""):
+            raise ValueError(f"source {self.name!r} of kind {self.kind} needs `{needed}`")
+        if self.kind == "http" and not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"source {self.name!r}: url must start with http:// or https://")
+        return self
+
+
+class PullSettings(_Strict):
+    # Pulled files land in <landing>/<source name>/, whole or not at all.
+    landing: Path = Path("landing")
+    sources: tuple[SourceSettings, ...] = ()
+    # Each file is tried this many times, waiting backoff_seconds x 2^(attempt - 1) between.
+    attempts: int = Field(3, ge=1)
+    backoff_seconds: float = Field(1.0, ge=0)
+    timeout_seconds: float = Field(60.0, gt=0)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, sources: tuple[SourceSettings, ...]) -> tuple[SourceSettings, ...]:
+        names = [s.name for s in sources]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"source names must be unique: {repeated}")
+        return sources
+
+
+# Delta's own safety check: VACUUM below 7 days can delete files a reader still needs.
+MIN_RETAIN_HOURS = 168
+
+
+class MaintenanceSettings(_Strict):
+    # VACUUM keeps the files that older table versions need for this long.
+    retain_hours: int = Field(MIN_RETAIN_HOURS, ge=0)
+
+
+class OrchestrationSettings(_Strict):
+    """What the Airflow DAGs run against (the CLI takes --lake instead)."""
+
+    lake: Path = Path("lake")
+
+
 class Settings(_Strict):
     spark: SparkSettings = SparkSettings()
     window_days: int = Field(90, ge=1)
@@ -186,6 +251,9 @@ class Settings(_Strict):
     # Events dated more than this after the ingest are refused as clock errors.
     max_future_days: float = Field(1.0, ge=0)
     top: int = Field(10, ge=1)
+    pull: PullSettings = PullSettings()
+    maintenance: MaintenanceSettings = MaintenanceSettings()
+    orchestration: OrchestrationSettings = OrchestrationSettings()
 
     @field_validator("type_weights")
     @classmethod

@@ -8,8 +8,13 @@ audited before they are published (write-audit-publish).
 from __future__ import annotations
 
 import functools
+import json
 import os
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
 
 from pyspark.sql import DataFrame
 
@@ -22,6 +27,8 @@ class AuditResult:
     success: bool
     evaluated: int
     failures: list[str]
+    # The whole Great Expectations validation result, as JSON-ready data.
+    details: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def expectations_for(contract: tables.Table) -> list:
@@ -89,12 +96,37 @@ def audit(df: DataFrame, table_name: str) -> AuditResult:
     """Validate candidate rows against their table's suite."""
     result = _validation(table_name).run(batch_parameters={"dataframe": df})
     failures = [_describe(r) for r in result.results if not r.success]
-    return AuditResult(table_name, bool(result.success), len(result.results), failures)
+    return AuditResult(table_name, bool(result.success), len(result.results), failures, result.to_json_dict())
 
 
 def require(df: DataFrame, table_name: str) -> AuditResult:
     """Audit and raise ``AuditFailed`` (with a readable summary) unless every expectation holds."""
     outcome = audit(df, table_name)
     if not outcome.success:
-        raise AuditFailed(table_name, outcome.failures)
+        raise AuditFailed(table_name, outcome.failures, outcome.details)
     return outcome
+
+
+AUDITS_FOLDER = "_audits"
+
+
+@contextmanager
+def kept_on_failure(lake_root: Path, as_of: date, run_id: str) -> Iterator[None]:
+    """Keep the validation result of a failed audit as ``<lake>/_audits/<as_of>_<run_id>.json``.
+
+    Nothing is published after a failed audit, so this file is what remains of the run:
+    which expectations failed on which rows, for whoever fixes the cause.
+    """
+    try:
+        yield
+    except AuditFailed as exc:
+        folder = Path(lake_root) / AUDITS_FOLDER
+        folder.mkdir(parents=True, exist_ok=True)
+        kept = folder / f"{as_of.isoformat()}_{run_id}.json"
+        record = {"run_id": run_id, "as_of": as_of.isoformat(), "table": exc.table, "success": False,
+                  "failed_at": datetime.now(timezone.utc).isoformat(), "failures": exc.failures,
+                  "validation_result": exc.details}
+        kept.write_text(json.dumps(record, indent=2, default=str))
+        exc.kept = kept
+        exc.args = (f"{exc.args[0]}; validation result kept in {kept}",)
+        raise

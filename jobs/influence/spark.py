@@ -52,39 +52,43 @@ def _resolved_jars(settings: Settings) -> list[str] | None:
     return jars
 
 
+def submitted() -> bool:
+    """True in a driver that spark-submit started (the Airflow tasks): its JVM is already up,
+    and spark-submit's --master, --jars and --conf stand."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def launch_conf(settings: Settings) -> dict[str, str]:
+    """What must be set when the driver's JVM starts, for spark-submit's --conf."""
+    conf = {
+        "spark.driver.memory": settings.spark.driver_memory,
+        "spark.driver.extraJavaOptions": f"-Duser.timezone=UTC -Dlog4j.configurationFile={_LOG4J.as_uri()}",
+        "spark.jars.ivy": str(_jars_cache(settings)),
+        "spark.ui.enabled": str(settings.spark.ui).lower(),
+    }
+    resolved = _resolved_jars(settings)
+    conf["spark.jars" if resolved else "spark.jars.packages"] = ",".join(resolved or jvm_packages())
+    return conf
+
+
 def get_spark(settings: Settings | None = None) -> SparkSession:
-    """The session for this process: created on first call, reused afterwards."""
+    """The session for this process: created on first call, reused afterwards.
+
+    Under spark-submit (``submitted()``) the master and JARs are spark-submit's; otherwise
+    the config's (``--master``, ``SPARK_MASTER``).
+    """
     settings = settings or load_config()
     conf = settings.spark
-    java_options = f"-Duser.timezone=UTC -Dlog4j.configurationFile={_LOG4J.as_uri()}"
-    if conf.master.startswith("local"):
-        # Local Python workers run this interpreter, so they import what the driver does
-        # (pandas UDFs); a cluster's executors get the packages from the job image.
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    builder = (
-        SparkSession.builder.master(conf.master)
-        .appName(conf.app_name)
-        .config("spark.driver.memory", conf.driver_memory)
-        .config("spark.driver.extraJavaOptions", java_options)
-        .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
-        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
-        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", str(conf.shuffle_partitions))
-        # Delta replays its log with 50 tasks by default: seconds of overhead per write here.
-        .config("spark.databricks.delta.snapshotPartitions", str(conf.shuffle_partitions))
-        .config("spark.sql.adaptive.enabled", "true")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.ui.enabled", str(conf.ui).lower())
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.jars.ivy", str(_jars_cache(settings)))
-    )
-    resolved = _resolved_jars(settings)
-    if resolved:
-        builder = builder.config("spark.jars", ",".join(resolved))
-    else:
-        builder = builder.config("spark.jars.packages", ",".join(jvm_packages()))
-    for key, value in conf.conf.items():
+    builder = SparkSession.builder
+    if not submitted():
+        if conf.master.startswith("local"):
+            # Local Python workers run this interpreter, so they import what the driver does
+            # (pandas UDFs); a cluster's executors get the packages from the job image.
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        builder = builder.master(conf.master).appName(conf.app_name)
+        for key, value in launch_conf(settings).items():
+            builder = builder.config(key, value)
+    for key, value in _session_conf(settings).items():
         builder = builder.config(key, value)
     existing = SparkSession.getActiveSession()
     spark = builder.getOrCreate()
@@ -92,6 +96,24 @@ def get_spark(settings: Settings | None = None) -> SparkSession:
         checkpoint_dir = conf.checkpoint_dir or Path(tempfile.gettempdir()) / "influence-checkpoints"
         spark.sparkContext.setCheckpointDir(str(Path(checkpoint_dir).expanduser()))
     return spark
+
+
+def _session_conf(settings: Settings) -> dict[str, str]:
+    """Options that take effect on a running JVM too, with the config's own spark.* keys last."""
+    conf = settings.spark
+    return {
+        "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": str(conf.shuffle_partitions),
+        # Delta replays its log with 50 tasks by default: seconds of overhead per write here.
+        "spark.databricks.delta.snapshotPartitions": str(conf.shuffle_partitions),
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.ui.showConsoleProgress": "false",
+        **conf.conf,
+    }
 
 
 def prefetch(settings: Settings | None = None) -> list[str]:

@@ -53,3 +53,18 @@ def test_bad_configuration_names_the_setting(tmp_path, text, message):
 def test_missing_config_file_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "nope.yaml", environ={})
+
+
+def test_pull_sources_are_checked_per_kind(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("pull:\n  sources:\n    - {name: feed, kind: s3, prefix: daily/}\n")
+    with pytest.raises(ConfigError, match="needs `bucket`"):
+        load_config(config, environ={})
+    config.write_text("pull:\n  sources:\n    - {name: a, kind: http, url: ftp://x/}\n")
+    with pytest.raises(ConfigError, match="http:// or https://"):
+        load_config(config, environ={})
+    config.write_text("pull:\n  sources:\n    - {name: a, kind: folder, path: /x}\n    - {name: a, kind: folder, path: /y}\n")
+    with pytest.raises(ConfigError, match="unique"):
+        load_config(config, environ={})
+    settings = load_config(environ={"INFLUENCE_PULL__LANDING": "/data/landing", "INFLUENCE_ORCHESTRATION__LAKE": "/data/lake"})
+    assert str(settings.pull.landing) == "/data/landing" and str(settings.orchestration.lake) == "/data/lake"

@@ -68,7 +68,7 @@ def not_yet_ingested(spark: SparkSession, lake_root: Path, folder: Path) -> list
     if not files or not lake.exists(tables.INGESTED_FILES):
         return files
     seen = {row[0] for row in lake.read(tables.INGESTED_FILES).select("sha256").collect()}
-    return [f for f in files if _identity(f) not in seen]
+    return [f for f in files if file_identity(f) not in seen]
 
 
 def run(spark: SparkSession, settings: Settings, lake_root: Path, inputs: list[Path],
@@ -96,7 +96,7 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, inputs: list[P
     return reports
 
 
-def _identity(path: Path) -> str:
+def file_identity(path: Path) -> str:
     """sha256 of the content; a symlink is identified by where it points, never followed."""
     if path.is_symlink():
         return hashlib.sha256(f"symlink:{path}->{path.readlink()}".encode()).hexdigest()
@@ -105,7 +105,7 @@ def _identity(path: Path) -> str:
 
 def _ingest_file(spark, lake: Lake, settings: Settings, path: Path, profile, run_id: str,
                  staging: Path) -> FileReport:
-    sha256 = _identity(path)
+    sha256 = file_identity(path)
     if _already_ingested(lake, sha256):
         return FileReport(str(path), profile.profile, "already ingested")
     now = datetime.now(timezone.utc)

@@ -111,7 +111,7 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
         settings=settings, stage_seconds=stage_seconds, run_id=run_id, figures=figures)
     summary_frame = spark.createDataFrame([summary], schema=tables.table(tables.NETWORK_SUMMARY).schema)
 
-    with step("audit"):
+    with step("audit"), quality.kept_on_failure(lake.root, as_of, run_id):
         quality.require(edges, tables.EDGES)
         quality.require(daily, tables.IMPRESSIONS)
         quality.require(scores, tables.SCORES)

@@ -1,0 +1,98 @@
+"""What the Airflow tasks do, apart from the Spark jobs (those are CLI commands run through
+``influence.submit``). Plain functions of plain values, so the DAG files stay wiring and
+the logic is tested without a scheduler.
+
+Nothing here starts a JVM: the pending-files check reads the ingest manifest with
+delta-rs (``deltalake``).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from pathlib import Path
+
+from influence.config import Settings, load_config
+from influence.errors import InfluenceError
+
+log = logging.getLogger(__name__)
+
+# The Airflow Asset that the ingest DAG updates and the score DAG is scheduled on.
+BRONZE_INTERACTIONS = "bronze/interactions"
+
+
+def asset_uri(lake: Path | str) -> str:
+    """The Asset URI of ``bronze/interactions`` in a lake."""
+    return Path(lake).expanduser().resolve().joinpath(BRONZE_INTERACTIONS).as_uri()
+
+
+def pull_sources(settings: Settings | None = None) -> list[str]:
+    """Pull every configured source; fail (for Airflow to retry) after landing what was good."""
+    from influence.io import sources
+
+    settings = settings or load_config()
+    if not settings.pull.sources:
+        log.info("no sources configured (pull.sources): only files put into %s directly are ingested",
+                 settings.pull.landing)
+        return []
+    report = sources.pull(settings.pull)
+    for pulled in report.files:
+        log.info("%s %s/%s (%d bytes)", pulled.status, pulled.source, pulled.name, pulled.size_bytes)
+    if report.failures:
+        raise InfluenceError("; ".join(report.failures))
+    return [f.path for f in report.pulled]
+
+
+def pending_files(settings: Settings | None = None) -> list[str]:
+    """Files in the landing zone whose content is not in ``bronze/ingested_files`` yet."""
+    from influence.io import exports
+    from influence.pipelines.ingest import file_identity
+
+    settings = settings or load_config()
+    landing = settings.pull.landing.expanduser()
+    if not landing.is_dir():
+        return []
+    files = exports.discover([landing])
+    seen = _ingested_sha256(settings.orchestration.lake.expanduser() / "bronze" / "ingested_files")
+    return [str(f) for f in files if file_identity(f) not in seen]
+
+
+def _ingested_sha256(manifest: Path) -> set[str]:
+    import deltalake
+
+    try:
+        table = deltalake.DeltaTable(str(manifest))
+    except deltalake.exceptions.TableNotFoundError:
+        return set()
+    return set(table.to_pyarrow_table(columns=["sha256"]).column("sha256").to_pylist())
+
+
+def as_of_for(run_type: str, data_interval_start: datetime | None) -> str:
+    """The date a score run scores (SPEC section 3).
+
+    A scheduled, backfilled or manual run with a data interval scores the day its interval
+    starts; a run triggered by new data (the Asset) scores the latest event date.
+    """
+    if run_type == "asset_triggered" or data_interval_start is None:
+        return "latest"
+    return data_interval_start.date().isoformat()
+
+
+def check_scored(as_of: str, settings: Settings | None = None) -> dict:
+    """The published summary row of a date (fails when there is none): what the run produced."""
+    import deltalake
+
+    settings = settings or load_config()
+    path = settings.orchestration.lake.expanduser() / "gold" / "network_summary"
+    summary = deltalake.DeltaTable(str(path)).to_pyarrow_table(
+        columns=["as_of_date", "users", "edges", "interactions", "engine", "run_id"]).to_pylist()
+    if as_of == "latest":
+        latest = max(row["as_of_date"] for row in summary)
+        rows = [row for row in summary if row["as_of_date"] == latest]
+    else:
+        rows = [row for row in summary if row["as_of_date"] == date.fromisoformat(as_of)]
+    if not rows:
+        raise InfluenceError(f"no gold/network_summary row for {as_of} after the score job")
+    row = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in rows[0].items()}
+    log.info("published %s: %s users, %s edges, engine %s", row["as_of_date"], row["users"], row["edges"], row["engine"])
+    return row
