@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import date
 from pathlib import Path
@@ -33,6 +34,9 @@ def spark(settings, tmp_path_factory):
     session.sparkContext.setCheckpointDir(str(tmp_path_factory.mktemp("checkpoints")))
     yield session
     session.stop()
+    # Airflow's logging config points handlers at streams pytest closes at exit, where py4j's
+    # finalizers would log "Closing down clientserver connection" into them.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
 @pytest.fixture

@@ -86,7 +86,7 @@ def test_the_page_shows_every_section_without_script_errors(page, report, tmp_pa
     assert tab.locator("#changes-table tbody tr").count() == 9  # four lists and five roles
     screenshot = tab.screenshot(full_page=True)
     (tmp_path / "report.png").write_bytes(screenshot)
-    if target := os.environ.get("INFLUENCE_REPORT_SCREENSHOT"):  # docs/img/report.jpg is made this way
+    if target := os.environ.get("REPORT_SCREENSHOT"):  # docs/img/report.jpg is made this way
         jpeg = target.endswith(".jpg")
         tab.screenshot(full_page=True, path=target, type="jpeg" if jpeg else "png", quality=60 if jpeg else None)
     assert len(screenshot) > 100_000  # a page of text and charts, not a blank one
