@@ -17,14 +17,6 @@ from influence.errors import InfluenceError
 
 log = logging.getLogger(__name__)
 
-# The Airflow Asset that the ingest DAG updates and the score DAG is scheduled on.
-BRONZE_INTERACTIONS = "bronze/interactions"
-
-
-def asset_uri(lake: Path | str) -> str:
-    """The Asset URI of ``bronze/interactions`` in a lake."""
-    return Path(lake).expanduser().resolve().joinpath(BRONZE_INTERACTIONS).as_uri()
-
 
 def pull_sources(settings: Settings | None = None) -> list[str]:
     """Pull every configured source; fail (for Airflow to retry) after landing what was good."""
@@ -80,19 +72,19 @@ def as_of_for(run_type: str, data_interval_start: datetime | None) -> str:
 
 def check_scored(as_of: str, settings: Settings | None = None) -> dict:
     """The published summary row of a date (fails when there is none): what the run produced."""
-    import deltalake
+    from influence import tables
+    from influence.io import gold
 
     settings = settings or load_config()
-    path = settings.orchestration.lake.expanduser() / "gold" / "network_summary"
-    summary = deltalake.DeltaTable(str(path)).to_pyarrow_table(
-        columns=["as_of_date", "users", "edges", "interactions", "engine", "run_id"]).to_pylist()
-    if as_of == "latest":
-        latest = max(row["as_of_date"] for row in summary)
-        rows = [row for row in summary if row["as_of_date"] == latest]
-    else:
-        rows = [row for row in summary if row["as_of_date"] == date.fromisoformat(as_of)]
+    lake = settings.orchestration.lake.expanduser()
+    dates = gold.scored_dates(lake)
+    day = (dates[-1] if dates else None) if as_of == "latest" else date.fromisoformat(as_of)
+    rows = [] if day is None else gold.rows_of_date(
+        lake, tables.NETWORK_SUMMARY, day,
+        columns=["as_of_date", "users", "edges", "interactions", "engine", "run_id"]).to_dict("records")
     if not rows:
         raise InfluenceError(f"no gold/network_summary row for {as_of} after the score job")
-    row = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in rows[0].items()}
+    row = {k: (v.isoformat() if isinstance(v, date) else v.item() if hasattr(v, "item") else v)
+           for k, v in rows[0].items()}
     log.info("published %s: %s users, %s edges, engine %s", row["as_of_date"], row["users"], row["edges"], row["engine"])
     return row
