@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,15 +13,12 @@ from pyspark.sql import functions as F
 from influence import quality, tables
 from influence.config import Settings
 from influence.errors import InfluenceError
-from influence.io import exports
+from influence.io import claims, exports
 from influence.io.lake import Lake
 from influence.pipelines import Step, new_run_id, no_progress
 from influence.privacy import pseudonymization_key
 from influence.profiles import infer_profile, load_profile
 from influence.transforms.interactions import check_lines, split_checked
-
-STAGING_FOLDER = "_staging"
-
 
 @dataclass(frozen=True)
 class FileReport:
@@ -83,16 +79,12 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, inputs: list[P
     files = exports.discover(inputs)
     chosen = load_profile(profile) if profile else None
     profiles = {path: chosen or infer_profile(path) for path in files}  # fail on any name before ingesting
-    staging = Path(lake_root) / STAGING_FOLDER / run_id
-    staging.mkdir(parents=True, exist_ok=True)
     reports = []
-    try:
+    with claims.staging_area(lake.root, run_id) as staging:
         for number, path in enumerate(files, start=1):
             with step(f"ingest {path.name} ({number}/{len(files)})"):
                 reports.append(_ingest_file(spark, lake, settings, path, profiles[path], run_id,
                                             staging / f"{number}.parquet"))
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return reports
 
 
@@ -106,8 +98,19 @@ def file_identity(path: Path) -> str:
 def _ingest_file(spark, lake: Lake, settings: Settings, path: Path, profile, run_id: str,
                  staging: Path) -> FileReport:
     sha256 = file_identity(path)
-    if _already_ingested(lake, sha256):
-        return FileReport(str(path), profile.profile, "already ingested")
+    # One process at a time per content: a concurrent ingest of the same file waits here,
+    # then finds it in the manifest.
+    with claims.content_claim(lake.root, sha256) as claim:
+        if _already_ingested(lake, sha256):
+            claim.done()  # an attempt killed after its manifest row left its marker behind
+            return FileReport(str(path), profile.profile, "already ingested")
+        report = _ingest_claimed(spark, lake, settings, path, sha256, profile, run_id, staging, claim)
+        claim.done()
+        return report
+
+
+def _ingest_claimed(spark, lake: Lake, settings: Settings, path: Path, sha256: str, profile, run_id: str,
+                    staging: Path, claim: claims.ContentClaim) -> FileReport:
     now = datetime.now(timezone.utc)
     limits = exports.Limits(settings.ingest.max_line_bytes, settings.ingest.max_decompressed_bytes)
     framed = exports.frame_export(path, staging, limits)
@@ -130,8 +133,11 @@ def _ingest_file(spark, lake: Lake, settings: Settings, path: Path, profile, run
         raise InfluenceError(f"{path}: {data_lines} lines read but {n_valid} valid and {n_quarantined} quarantined")
     if n_valid:
         quality.require(accepted, tables.INTERACTIONS)
+    claim.begin(run_id, path)
     inserted = lake.insert_new(accepted, tables.INTERACTIONS, "event_date") if n_valid else 0
-    if n_quarantined:
+    # Rows an interrupted attempt at this content inserted are this file's, not duplicates.
+    inserted += _written_by(lake, tables.INTERACTIONS, claim.interrupted, valid["lo"], valid["hi"]) if n_valid else 0
+    if n_quarantined and not _written_by(lake, tables.QUARANTINE, claim.interrupted):
         lake.append(quarantined, tables.QUARANTINE)
     size = path.lstat().st_size
     manifest = spark.createDataFrame(
@@ -144,3 +150,16 @@ def _ingest_file(spark, lake: Lake, settings: Settings, path: Path, profile, run
         frame.unpersist()
     return FileReport(str(path), profile.profile, framed.status, rows_read, inserted, n_quarantined,
                       n_valid - inserted, framed.reason, settings.ingest.max_quarantine_share)
+
+
+def _written_by(lake: Lake, name: str, attempts: tuple[claims.Attempt, ...], first=None, last=None) -> int:
+    """Rows of ``name`` that interrupted attempts wrote (bronze: within the dates [first, last])."""
+    if not attempts or not lake.exists(name):
+        return 0
+    rows = lake.read(name)
+    if first is not None:
+        rows = rows.where(F.col("event_date").between(first, last))
+    theirs = F.lit(False)
+    for attempt in attempts:
+        theirs = theirs | ((F.col("ingest_run_id") == attempt.run_id) & (F.col("source_file") == attempt.path))
+    return rows.where(theirs).count()

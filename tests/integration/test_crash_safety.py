@@ -1,0 +1,175 @@
+"""SIGKILL in the middle of an ingest and of a publish, at several points.
+
+Each kill takes the whole process group (the Python driver and its JVM) at a moment
+seen from outside, in the lake folder: a staging file, a data file written but not yet
+committed, a commit of one table before the next. Afterwards every table must read and
+hold its old rows or its new rows, never a mix, and rerunning the same command must
+leave exactly the rows of an undisturbed run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from typer.testing import CliRunner
+
+from influence import generate, tables
+from influence.cli import app
+from influence.io.claims import CLAIMS_FOLDER, STAGING_FOLDER
+from tests.lakes import lake_rows
+
+AS_OF = "2026-06-30"
+BAD_LINES = "this is not an interaction\nu1 u2 not-a-time\nu3 u3 1782727200 message\n"
+# The killed runs use the settings of the test session's Spark, so that their rows can be
+# compared with the undisturbed runs made in it.
+CONFIG = "spark: {shuffle_partitions: 2}\n"
+
+
+def _invoke(*args: str) -> int:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code in (0, 1), result.output  # 1: files with quarantined lines, by design
+    return result.exit_code
+
+
+@pytest.fixture(scope="module")
+def stages(spark, tmp_path_factory) -> dict[str, Path]:
+    """before_ingest: the first export ingested and the date scored; before_score: the second
+    export ingested too; scored: the date scored again. Each an undisturbed lake."""
+    root = tmp_path_factory.mktemp("crash")
+    lines = generate.write_export(root / "generated", users=80, days=14, fmt="snap").read_text().splitlines(True)
+    exports = root / "exports"
+    exports.mkdir()
+    (exports / "first.txt").write_text("".join(lines[: len(lines) * 6 // 10]) + BAD_LINES)
+    (exports / "second.txt").write_text("".join(lines[len(lines) * 4 // 10:]) + BAD_LINES.replace("u1", "u7"))
+    (root / "config.yaml").write_text(CONFIG)
+    lakes = {name: root / name for name in ("before_ingest", "before_score", "scored")}
+    config = ("--config", str(root / "config.yaml"))
+    lake = lakes["before_ingest"]
+    _invoke("ingest", "--lake", str(lake), "--profile", "snap", *config, str(exports / "first.txt"))
+    _invoke("score", "--lake", str(lake), "--as-of", AS_OF, *config)
+    shutil.copytree(lake, lakes["before_score"])
+    _invoke("ingest", "--lake", str(lakes["before_score"]), "--profile", "snap", *config, str(exports / "second.txt"))
+    shutil.copytree(lakes["before_score"], lakes["scored"])
+    _invoke("score", "--lake", str(lakes["scored"]), "--as-of", AS_OF, *config)
+    return {**lakes, "exports": exports, "config": root / "config.yaml"}
+
+
+def _commits(table: Path) -> int:
+    return len(list((table / "_delta_log").glob("*.json")))
+
+
+def _data_files(table: Path) -> int:
+    return sum(1 for f in table.rglob("*.parquet") if "_delta_log" not in f.parts)
+
+
+def _run_until(args: list[str], reached: Callable[[], bool], log: Path, timeout: float = 900) -> bool:
+    """Start ``influence ARGS`` in its own process group; SIGKILL the group once ``reached()``.
+
+    True when it was killed there, False when it finished first.
+    """
+    script = Path(sys.executable).with_name("influence")
+    with open(log, "w") as output:
+        process = subprocess.Popen([str(script), *args], stdout=output, stderr=output, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while process.poll() is None:
+        if reached() or time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            assert time.monotonic() <= deadline, f"influence {' '.join(args)} ran past {timeout} s"
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _old_or_new(lake: Path, old: dict, new: dict) -> dict[str, str]:
+    """Per table, which version it holds; fails on a table that reads as neither."""
+    found = {}
+    for name, rows in lake_rows(lake).items():
+        rows = rows or []  # a table not created yet holds no rows, like an empty one
+        versions = [v for v, reference in (("old", old[name]), ("new", new[name])) if rows == (reference or [])]
+        assert versions, f"{name} holds neither its old nor its new rows after the kill ({len(rows)} rows)"
+        found[name] = versions[0] if len(versions) == 1 else "unchanged"
+    return found
+
+
+def _reads_in_spark(spark, lake: Path) -> None:
+    for name in tables.all_tables():
+        if (lake / name / "_delta_log").is_dir():
+            spark.read.format("delta").load(str(lake / name)).count()
+
+
+INGEST_POINTS = {
+    "framing into staging": lambda lake: any((lake / STAGING_FOLDER).glob("*/*.parquet")),
+    "bronze data written, not committed": lambda lake: _data_files(lake / tables.INTERACTIONS) > 0,
+    "bronze committed, quarantine not": lambda lake: _commits(lake / tables.INTERACTIONS) > 0,
+    "quarantine committed, manifest not": lambda lake: _commits(lake / tables.QUARANTINE) > 0,
+}
+
+
+@pytest.mark.parametrize("point", INGEST_POINTS)
+def test_an_ingest_killed_midway_leaves_old_or_new_tables_and_its_rerun_completes_them(spark, stages, point,
+                                                                                         tmp_path):
+    lake = tmp_path / "lake"
+    shutil.copytree(stages["before_ingest"], lake)
+    counts = {name: (_commits(lake / name), _data_files(lake / name)) for name in tables.all_tables()}
+    table = {"bronze": tables.INTERACTIONS, "quarantine": tables.QUARANTINE}.get(point.split()[0])
+
+    def reached() -> bool:
+        if table is None:
+            return INGEST_POINTS[point](lake)
+        commits, files = counts[table]
+        return (_commits(lake / table) > commits) if "committed" in point else (_data_files(lake / table) > files)
+
+    args = ["ingest", "--lake", str(lake), "--profile", "snap", "--config", str(stages["config"]),
+            str(stages["exports"] / "second.txt")]
+    assert _run_until(args, reached, tmp_path / "killed.log"), f"the ingest finished before {point}"
+
+    _reads_in_spark(spark, lake)
+    held = _old_or_new(lake, lake_rows(stages["before_ingest"]), lake_rows(stages["before_score"]))
+    if "committed" in point:
+        assert held[table] == "new" and held[tables.INGESTED_FILES] == "old", held
+    _invoke(*args)
+    assert lake_rows(lake) == lake_rows(stages["before_score"])
+    assert not [p for p in (lake / STAGING_FOLDER).iterdir() if p.is_dir()], "the killed run's raw lines remain"
+    assert not list((lake / CLAIMS_FOLDER).glob("*.intent"))
+
+
+PUBLISH_POINTS = {
+    "edges data written, not committed": (tables.EDGES, "written"),
+    "edges committed, impressions not": (tables.EDGES, "committed"),
+    "scores committed, segments not": (tables.SCORES, "committed"),
+    "segments committed, summary not": (tables.SEGMENTS, "committed"),
+}
+
+
+@pytest.mark.parametrize("point", PUBLISH_POINTS)
+def test_a_publish_killed_midway_leaves_old_or_new_tables_and_its_rerun_completes_them(spark, stages, point,
+                                                                                        tmp_path):
+    lake = tmp_path / "lake"
+    shutil.copytree(stages["before_score"], lake)
+    table, moment = PUBLISH_POINTS[point]
+    commits, files = _commits(lake / table), _data_files(lake / table)
+
+    def reached() -> bool:
+        return _commits(lake / table) > commits if moment == "committed" else _data_files(lake / table) > files
+
+    args = ["score", "--lake", str(lake), "--as-of", AS_OF, "--config", str(stages["config"])]
+    assert _run_until(args, reached, tmp_path / "killed.log"), f"the score finished before {point}"
+
+    _reads_in_spark(spark, lake)
+    held = _old_or_new(lake, lake_rows(stages["before_score"]), lake_rows(stages["scored"]))
+    assert held[tables.NETWORK_SUMMARY] == "old", "the summary, written last, marks a date published"
+    if moment == "committed":
+        assert held[table] == "new", held
+    else:
+        assert _data_files(lake / table) > files and held[table] == "old"  # written files, not yet in the log
+    assert _invoke(*args) == 0
+    assert lake_rows(lake) == lake_rows(stages["scored"])
