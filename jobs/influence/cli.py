@@ -412,7 +412,7 @@ def maintain(
     lake: LakeOption,
     retain_hours: Annotated[Optional[int], typer.Option(
         min=0, help="VACUUM keeps files that versions of the last H hours need (default 168, or config).")] = None,
-    force: Annotated[bool, typer.Option(help="Allow a retention below 168 hours (breaks time travel beyond it).")] = False,
+    force: Annotated[bool, typer.Option(help="Allow a retention below maintenance.safe_retain_hours (default 168; breaks time travel beyond it).")] = False,
     config: ConfigOption = None,
     master: MasterOption = None,
     as_json: JsonOption = False,
@@ -421,10 +421,11 @@ def maintain(
     from influence.pipelines import maintain as pipeline
 
     with _user_errors():
-        hours = retain_hours if retain_hours is not None else _settings(config, master).maintenance.retain_hours
-        pipeline.check_retention(hours, force)  # refused before Spark starts
+        maintenance = _settings(config, master).maintenance
+        hours = retain_hours if retain_hours is not None else maintenance.retain_hours
+        pipeline.check_retention(hours, maintenance.safe_retain_hours, force)  # refused before Spark starts
     done = _execute(config, master, as_json, lambda spark, settings, step: pipeline.run(
-        spark, lake, hours, force, step=step))
+        spark, lake, hours, settings.maintenance.safe_retain_hours, force, step=step))
     if as_json:
         _print_json({"retain_hours": hours, "tables": [d.as_dict() for d in done]})
         return
@@ -434,6 +435,43 @@ def maintain(
     for d in done:
         table.add_row(d.table, f"{d.files_before:,}", f"{d.files_after:,}", f"{d.version_before} -> {d.version_after}")
     out.print(table)
+
+
+@app.command()
+def forget(
+    lake: LakeOption,
+    users: Annotated[list[str], typer.Argument(help="User ids as the exports write them (pseudonymised with the "
+                                                    "lake's key when INFLUENCE_PSEUDONYMIZE_KEY is set).")],
+    config: ConfigOption = None,
+    master: MasterOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Erase people from every table and every older version of the lake (right to erasure).
+
+    Rows about them are deleted, mentions of them replaced by an erased: token, quoted
+    lines cleared; then each table's history is dropped (VACUUM with retention 0, logged,
+    and the log cut at a checkpoint), so no version returns them. Time travel to earlier
+    versions ends. Run it while no ingest or score runs; re-score the dates afterwards so
+    that other people's scores no longer count the erased interactions.
+    """
+    from influence.pipelines import forget as pipeline
+
+    if not lake.is_dir():
+        _fail(f"no lake at {lake}: nothing to erase")
+    erased = _execute(config, master, as_json, lambda spark, settings, step: pipeline.run(spark, lake, users, step=step))
+    err.print("every table's history was dropped: VACUUM with a retention of 0 h, overriding the retention guard "
+              "for erasure, and its log cut at a checkpoint; versions before now are gone", highlight=False)
+    if as_json:
+        _print_json({"users": len(users), "tables": [e.as_dict() for e in erased]})
+        return
+    table = Table(title=f"Erased {len(users)} user(s)")
+    for name in ("table", "rows deleted", "rows redacted", "older versions dropped"):
+        table.add_column(name, justify="left" if name == "table" else "right")
+    for e in erased:
+        table.add_row(e.table, f"{e.rows_deleted:,}", f"{e.rows_redacted:,}", f"{e.versions_dropped:,}")
+    out.print(table)
+    if not any(e.rows_deleted or e.rows_redacted for e in erased):
+        err.print("none of these users was found in the lake (their ids must be written as in the exports)")
 
 
 def main() -> None:

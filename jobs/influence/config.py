@@ -211,6 +211,9 @@ MIN_RETAIN_HOURS = 168
 class MaintenanceSettings(_Strict):
     # VACUUM keeps the files that older table versions need for this long.
     retain_hours: int = Field(MIN_RETAIN_HOURS, ge=0)
+    # A VACUUM retention below this is refused unless forced: it must outlast the longest
+    # job and any time travel a reader relies on.
+    safe_retain_hours: int = Field(MIN_RETAIN_HOURS, ge=0)
 
 
 class OrchestrationSettings(_Strict):

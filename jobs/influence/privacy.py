@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from typing import TYPE_CHECKING, Iterable, Mapping
 
 import pandas as pd
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 if TYPE_CHECKING:
     from influence.config import Settings
@@ -74,3 +76,30 @@ def with_pseudonymous_ids(settings: "Settings", key: bytes | None) -> "Settings"
     illusion = settings.illusion.model_copy(update={"traits": traits})
     return settings.model_copy(update={"exclude_users": pseudonyms(settings.exclude_users, key),
                                        "pagerank": pagerank, "illusion": illusion})
+
+
+# Erasure: what replaces a forgotten person's id where it names them inside a value about
+# others (a community named after them, a trait, a list's reason).
+ERASED_PREFIX = "erased:"
+
+
+def id_pattern(user_id: str) -> str:
+    """A regular expression (Java's and Python's) for the id as a whole token: not inside a longer id."""
+    return r"(?<![\w.@-])" + re.escape(user_id) + r"(?![\w.@-])"
+
+
+def redacted(column: Column, data_type: T.DataType, pattern: Column, token: Column) -> Column:
+    """The value with every match of ``pattern`` replaced by ``token``, in strings at any depth."""
+    if isinstance(data_type, T.StringType):
+        return F.regexp_replace(column, pattern, token)
+    if isinstance(data_type, T.ArrayType):
+        return F.transform(column, lambda item: redacted(item, data_type.elementType, pattern, token))
+    if isinstance(data_type, T.StructType):
+        fields = [redacted(column.getField(f.name), f.dataType, pattern, token).alias(f.name) for f in data_type.fields]
+        return F.when(column.isNull(), column).otherwise(F.struct(*fields))
+    return column
+
+
+def mentions(column: Column, data_type: T.DataType, pattern: Column) -> Column:
+    """True where the value holds a match of ``pattern`` in some string, at any depth."""
+    return ~redacted(column, data_type, pattern, F.lit("\u0000")).eqNullSafe(column)

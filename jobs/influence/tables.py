@@ -27,6 +27,7 @@ _PRIMITIVES: dict[str, T.DataType] = {
     "date": T.DateType(),
     "timestamp": T.TimestampType(),
 }
+PERSONAL_KINDS = (None, "subject", "mention", "text")
 _ARRAY = re.compile(r"^array<(.+)>$")
 _MAP = re.compile(r"^map<\s*(\w+)\s*,\s*(.+)>$")
 _STRUCT = re.compile(r"^struct<(.+)>$")
@@ -80,6 +81,10 @@ class Column:
     min: float | None = None
     max: float | None = None
     allowed: tuple[str, ...] | None = None
+    # What the column holds of a person, for erasure: ``subject`` (the row is about the
+    # person: erasing them deletes it), ``mention`` (names a person inside a value about
+    # others: replaced) or ``text`` (free text that may quote one: cleared).
+    personal: str | None = None
 
     @property
     def spark_type(self) -> T.DataType:
@@ -109,6 +114,10 @@ class Table:
         """Where the table lives: ``<lake>/<layer>/<table>``."""
         return str(Path(lake) / self.name)
 
+    def personal(self, kind: str) -> list[Column]:
+        """The columns holding personal data of one kind (see ``Column.personal``)."""
+        return [c for c in self.columns if c.personal == kind]
+
     def column(self, name: str) -> Column:
         for c in self.columns:
             if c.name == name:
@@ -127,11 +136,15 @@ def _load(path: Path) -> Table:
             min=c.get("min"),
             max=c.get("max"),
             allowed=tuple(c["allowed"]) if c.get("allowed") else None,
+            personal=c.get("personal"),
         )
         for c in doc["columns"]
     )
     for col in columns:
         col.spark_type  # fail at load time on a bad type, naming the file
+        if col.personal not in PERSONAL_KINDS:
+            raise ValueError(f"{path}: column {col.name}: personal must be one of {PERSONAL_KINDS[1:]}, "
+                             f"not {col.personal!r}")
     table = Table(
         name=doc["table"],
         description=doc.get("description", "").strip(),

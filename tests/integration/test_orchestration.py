@@ -125,11 +125,24 @@ def test_maintain_refuses_a_retention_below_seven_days(lake):
     assert "refusing to VACUUM with a retention of 24 h" in result.output
 
 
+def test_maintain_holds_to_the_configured_safe_retention_unless_forced(spark, lake, tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("maintenance: {safe_retain_hours: 720}\n")
+    refused = CliRunner().invoke(app, ["maintain", "--lake", str(lake), "--config", str(config),
+                                       "--retain-hours", "200"])
+    assert refused.exit_code == 1 and "below the safe retention of 720 h" in refused.output
+    version = DeltaTable.forPath(spark, str(lake / tables.INTERACTIONS)).history(1).first()["version"]
+    forced = CliRunner().invoke(app, ["maintain", "--lake", str(lake), "--config", str(config),
+                                      "--retain-hours", "200", "--force", "--json"])
+    assert forced.exit_code == 0, forced.output
+    assert DeltaTable.forPath(spark, str(lake / tables.INTERACTIONS)).history(1).first()["version"] > version
+
+
 def test_maintain_compacts_and_vacuums_every_table(spark, lake):
     name = tables.INTERACTIONS
     rows = spark.read.format("delta").load(str(lake / name)).count()
     old_files = set(spark.read.format("delta").load(str(lake / name)).inputFiles())
-    done = {d.table: d for d in maintenance.run(spark, lake, retain_hours=0, force=True)}
+    done = {d.table: d for d in maintenance.run(spark, lake, retain_hours=0, safe_hours=168, force=True)}
     assert set(done) >= {tables.INTERACTIONS, tables.INGESTED_FILES}
     assert done[name].files_after < done[name].files_before and done[name].version_after > done[name].version_before
     assert spark.read.format("delta").load(str(lake / name)).count() == rows

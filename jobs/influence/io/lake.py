@@ -15,12 +15,14 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 
 from influence import tables
+from influence.config import MIN_RETAIN_HOURS
 from influence.errors import InfluenceError
 
 
 log = logging.getLogger(__name__)
 Result = TypeVar("Result")
 COMMIT_ATTEMPTS = 6
+RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
 # delta-spark's conflict exceptions share no base class of their own.
 CONFLICTS = (
     delta_errors.DeltaConcurrentModificationException, delta_errors.ConcurrentWriteException,
@@ -135,3 +137,66 @@ class Lake:
         merge = target.alias("t").merge(source.alias("s"), condition).whenNotMatchedInsertAll()
         metrics = with_commit_retries(f"merge into {name}", lambda: merge.execute().first())
         return int(metrics["num_inserted_rows"])
+
+    def vacuum(self, name: str, retain_hours: float) -> None:
+        """Delete the files no version of the last ``retain_hours`` needs.
+
+        Below 168 h Delta refuses unless its own check is off; callers decide that first
+        (``maintain --force``, ``forget``), so here it is switched off for this call only.
+        """
+        table = DeltaTable.forPath(self.spark, self.path(name))
+        if retain_hours >= MIN_RETAIN_HOURS:
+            table.vacuum(float(retain_hours))
+            return
+        previous = self.spark.conf.get(RETENTION_CHECK, "true")
+        self.spark.conf.set(RETENTION_CHECK, "false")
+        try:
+            table.vacuum(float(retain_hours))
+        finally:
+            self.spark.conf.set(RETENTION_CHECK, previous)
+
+    def merge_delete(self, name: str, source: DataFrame, condition: str) -> int:
+        """Delete the rows that match a row of ``source``; return how many.
+
+        A merge rather than a DELETE with the values in its predicate: Delta writes a
+        DELETE's predicate into the table's log, and the values may be what is erased.
+        """
+        merge = DeltaTable.forPath(self.spark, self.path(name)).alias("t").merge(source.alias("s"), condition)
+        metrics = with_commit_retries(f"delete from {name}", lambda: merge.whenMatchedDelete().execute().first())
+        return int(metrics["num_deleted_rows"])
+
+    def merge_update(self, name: str, source: DataFrame, condition: str, values: dict) -> int:
+        """Update the rows that match ``source`` (one row) with ``values``; return how many."""
+        merge = DeltaTable.forPath(self.spark, self.path(name)).alias("t").merge(source.alias("s"), condition)
+        metrics = with_commit_retries(f"update {name}", lambda: merge.whenMatchedUpdate(set=values).execute().first())
+        return int(metrics["num_updated_rows"])
+
+    def drop_history(self, name: str) -> int:
+        """Make the current version the only one: no older version can be read afterwards.
+
+        Deletion vectors are purged into rewritten files, files no current row needs are
+        vacuumed at once, and the log is cut at a checkpoint of the current version (the
+        older commits and checkpoints hold column statistics, which name values). Returns
+        how many older versions were dropped. Readers of an older version, and writers
+        committing meanwhile, fail: run it when nothing else uses the table.
+        """
+        path = self.path(name)
+        table = f"delta.`{path.replace('`', '``')}`"
+        self.spark.sql(f"REORG TABLE {table} APPLY (PURGE)").collect()
+        log.warning("VACUUM %s with a retention of 0 h: the %d h guard is overridden for erasure, so no "
+                    "version before now stays readable", name, MIN_RETAIN_HOURS)
+        self.vacuum(name, 0)
+        # With an interval of 1, the commit that sets it is checkpointed as it lands.
+        self.spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ('delta.checkpointInterval' = '1')")
+        version = DeltaTable.forPath(self.spark, path).history(1).select("version").first()[0]
+        folder = Path(path) / "_delta_log"
+        if not list(folder.glob(f"{version:020d}.checkpoint*.parquet")):
+            raise InfluenceError(f"{name}: no checkpoint of version {version} was written; its history was kept")
+        dropped = set()
+        for entry in folder.iterdir():
+            digits = entry.name.lstrip(".")[:20]
+            if entry.is_file() and digits.isdigit() and int(digits) < version:
+                dropped.add(int(digits))
+                entry.unlink()
+        self.spark.sql(f"ALTER TABLE {table} UNSET TBLPROPERTIES ('delta.checkpointInterval')")
+        return len(dropped)

@@ -9,12 +9,10 @@ from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
 from influence import tables
-from influence.config import MIN_RETAIN_HOURS
 from influence.errors import InfluenceError
 from influence.io.lake import Lake, with_commit_retries
 from influence.pipelines import Step, no_progress
 
-RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
 
 
 @dataclass(frozen=True)
@@ -29,22 +27,23 @@ class Maintained:
         return asdict(self)
 
 
-def check_retention(retain_hours: int, force: bool = False) -> None:
-    """Refuse a VACUUM retention below 7 days unless forced.
+def check_retention(retain_hours: int, safe_hours: int, force: bool = False) -> None:
+    """Refuse a VACUUM retention below the configured safe one (default 7 days) unless forced.
 
     Below it, VACUUM can delete files that a reader of an older version, or a writer still
     committing, needs: time travel and running jobs break.
     """
-    if retain_hours < MIN_RETAIN_HOURS and not force:
+    if retain_hours < safe_hours and not force:
         raise InfluenceError(
-            f"refusing to VACUUM with a retention of {retain_hours} h: below {MIN_RETAIN_HOURS} h (7 days) it can "
-            "delete files that readers of older versions or running writers still need; pass --force if you are sure")
+            f"refusing to VACUUM with a retention of {retain_hours} h: below the safe retention of {safe_hours} h "
+            "(maintenance.safe_retain_hours) it can delete files that readers of older versions or running writers "
+            "still need; pass --force if you are sure")
 
 
-def run(spark: SparkSession, lake_root: Path, retain_hours: int, force: bool = False,
+def run(spark: SparkSession, lake_root: Path, retain_hours: int, safe_hours: int, force: bool = False,
         step: Step = no_progress) -> list[Maintained]:
     """Compact small files (OPTIMIZE), then delete files no version within ``retain_hours`` needs."""
-    check_retention(retain_hours, force)
+    check_retention(retain_hours, safe_hours, force)
     lake = Lake(spark, lake_root)
     done = []
     for name in sorted(tables.all_tables()):
@@ -55,21 +54,9 @@ def run(spark: SparkSession, lake_root: Path, retain_hours: int, force: bool = F
             before = table.detail().select("numFiles").first()[0]
             version_before = table.history(1).select("version").first()[0]
             with_commit_retries(f"optimize {name}", lambda: table.optimize().executeCompaction())
-            _vacuum(spark, table, retain_hours)
+            lake.vacuum(name, retain_hours)
             after = table.detail().select("numFiles").first()[0]
             version_after = table.history(1).select("version").first()[0]
         done.append(Maintained(name, before, after, version_before, version_after))
     return done
 
-
-def _vacuum(spark: SparkSession, table: DeltaTable, retain_hours: int) -> None:
-    if retain_hours >= MIN_RETAIN_HOURS:
-        table.vacuum(float(retain_hours))
-        return
-    # Forced: Delta refuses too, unless its own check is off for this call.
-    previous = spark.conf.get(RETENTION_CHECK, "true")
-    spark.conf.set(RETENTION_CHECK, "false")
-    try:
-        table.vacuum(float(retain_hours))
-    finally:
-        spark.conf.set(RETENTION_CHECK, previous)
