@@ -136,6 +136,17 @@ def _print_json(payload: Any) -> None:
     out.print_json(json.dumps(payload, default=str))
 
 
+def _print_rows(title: str, columns: tuple[str, ...], rows: list[tuple], left: tuple[str, ...]) -> None:
+    """A table of rows: the ``left`` columns are text, the others figures (counts get thousands separators)."""
+    table = Table(title=title)
+    for name in columns:
+        table.add_column(name, justify="left" if name in left else "right")
+    for row in rows:
+        table.add_row(*(f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+                        for value in row))
+    out.print(table)
+
+
 def _top_table(top: list[dict[str, Any]], as_of: date) -> Table:
     table = Table(title=f"Top influencers as of {as_of}")
     table.add_column("rank", justify="right", no_wrap=True)
@@ -364,12 +375,9 @@ def pull(
     if as_json:
         _print_json({"files": [f.as_dict() for f in report.files], "failures": report.failures})
     else:
-        table = Table(title="Pulled files")
-        for name in ("source", "file", "status", "bytes", "attempts"):
-            table.add_column(name, justify="right" if name in ("bytes", "attempts") else "left")
-        for f in report.files:
-            table.add_row(f.source, f.name, f.status, f"{f.size_bytes:,}", str(f.attempts or ""))
-        out.print(table)
+        _print_rows("Pulled files", ("source", "file", "status", "bytes", "attempts"),
+                    [(f.source, f.name, f.status, f.size_bytes, f.attempts or "") for f in report.files],
+                    left=("source", "file", "status"))
     for failure in report.failures[:-1]:
         err.print(f"[bold red]error:[/] {failure}", highlight=False, soft_wrap=True)
     if report.failures:
@@ -399,12 +407,8 @@ def backfill(
     if as_json:
         _print_json([asdict(r) for r in reports])
         return
-    table = Table(title=f"Scored {len(reports)} dates")
-    for name in ("as of", "users", "edges", "interactions", "engine"):
-        table.add_column(name, justify="left" if name in ("as of", "engine") else "right")
-    for r in reports:
-        table.add_row(str(r.as_of), f"{r.users:,}", f"{r.edges:,}", f"{r.interactions:,}", r.engine)
-    out.print(table)
+    _print_rows(f"Scored {len(reports)} dates", ("as of", "users", "edges", "interactions", "engine"),
+                [(r.as_of, r.users, r.edges, r.interactions, r.engine) for r in reports], left=("as of", "engine"))
 
 
 @app.command()
@@ -429,12 +433,9 @@ def maintain(
     if as_json:
         _print_json({"retain_hours": hours, "tables": [d.as_dict() for d in done]})
         return
-    table = Table(title=f"Maintained (VACUUM retention {hours} h)")
-    for name in ("table", "files before", "files after", "version"):
-        table.add_column(name, justify="left" if name == "table" else "right")
-    for d in done:
-        table.add_row(d.table, f"{d.files_before:,}", f"{d.files_after:,}", f"{d.version_before} -> {d.version_after}")
-    out.print(table)
+    _print_rows(f"Maintained (VACUUM retention {hours} h)", ("table", "files before", "files after", "version"),
+                [(d.table, d.files_before, d.files_after, f"{d.version_before} -> {d.version_after}") for d in done],
+                left=("table",))
 
 
 @app.command()
@@ -464,12 +465,8 @@ def forget(
     if as_json:
         _print_json({"users": len(users), "tables": [e.as_dict() for e in erased]})
         return
-    table = Table(title=f"Erased {len(users)} user(s)")
-    for name in ("table", "rows deleted", "rows redacted", "older versions dropped"):
-        table.add_column(name, justify="left" if name == "table" else "right")
-    for e in erased:
-        table.add_row(e.table, f"{e.rows_deleted:,}", f"{e.rows_redacted:,}", f"{e.versions_dropped:,}")
-    out.print(table)
+    _print_rows(f"Erased {len(users)} user(s)", ("table", "rows deleted", "rows redacted", "older versions dropped"),
+                [(e.table, e.rows_deleted, e.rows_redacted, e.versions_dropped) for e in erased], left=("table",))
     if not any(e.rows_deleted or e.rows_redacted for e in erased):
         err.print("none of these users was found in the lake (their ids must be written as in the exports)")
 
