@@ -31,7 +31,7 @@ from influence.transforms.interactions import check_lines, split_checked
 NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
 # Small enough that some mutated lines go over it and are quarantined by framing.
 LIMITS = exports.Limits(max_line_bytes=512, max_decompressed_bytes=1 << 20)
-EXAMPLES = 40  # per profile, each 50-200 lines
+EXAMPLES = 30  # per profile, each 50-200 lines
 KEEP_NULLS = {"ignoreNullFields": "false"}
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -71,7 +71,7 @@ json_values = st.recursive(
 def valid_lines(tmp_path_factory) -> dict[str, list[bytes]]:
     """Lines of a small generated export in each format (a csv's header first)."""
     out = tmp_path_factory.mktemp("generated")
-    return {fmt: generate.write_export(out / fmt, users=40, days=5, end=date(2026, 6, 30), seed=2, fmt=fmt)
+    return {fmt: generate.write_export(out / fmt, users=80, days=10, end=date(2026, 6, 30), seed=2, fmt=fmt)
             .read_bytes().splitlines() for fmt in generate.FORMATS}
 
 
@@ -149,33 +149,47 @@ hostile_lines = st.sampled_from([b"", b"   ", b"#" + b"x" * 10, b"[" * 3000 + b"
 
 
 @st.composite
-def mutated_line(draw, valid: list[bytes], fmt: str) -> bytes:
-    line = draw(st.sampled_from(valid))
+def mutated(draw, line: bytes, fmt: str) -> bytes:
+    """The line after one to three edits: of its bytes, its fields (snap, csv) or its JSON (jsonl)."""
     separator = {"snap": b" ", "csv": b","}.get(fmt)
     for _ in range(draw(st.integers(1, 3))):
-        choice = draw(st.sampled_from(["bytes", "json"] if fmt == "jsonl" else ["bytes", "fields"]))
-        if choice == "bytes":
-            line = _byte_edit(line, draw(byte_edits))
-        elif choice == "fields":
-            line = _field_edit(line, draw(field_edits), separator)
-        else:
-            try:
-                path = draw(st.sampled_from(JSON_PATHS))
-                line = _json_edit(line, path, draw(json_values | st.just(_DELETE)))
-            except (ValueError, TypeError, IndexError, KeyError):  # the line is no longer JSON: edit its bytes
+        choice = draw(st.sampled_from(["bytes", "json", "swap"] if fmt == "jsonl" else ["bytes", "fields"]))
+        try:
+            if choice == "bytes":
                 line = _byte_edit(line, draw(byte_edits))
+            elif choice == "fields":
+                line = _field_edit(line, draw(field_edits), separator)
+            elif choice == "json":
+                line = _json_edit(line, draw(st.sampled_from(JSON_PATHS)), draw(json_values | st.just(_DELETE)))
+            else:  # two values trade places: an author where the hashtags were, and so on
+                first, second = draw(st.sampled_from(JSON_PATHS)), draw(st.sampled_from(JSON_PATHS))
+                post = json.loads(line)
+                line = _json_edit(_json_edit(line, first, _value_at(post, second)), second, _value_at(post, first))
+        except (ValueError, TypeError, IndexError, KeyError, AttributeError):  # no longer JSON: edit its bytes
+            line = _byte_edit(line, draw(byte_edits))
     return line
 
 
-def export_files(fmt: str, valid: list[bytes]):
+def _value_at(post, path: tuple):
+    for step in path:
+        post = post[step] if isinstance(post, dict) and step in post or isinstance(post, list) and post else None
+    return post
+
+
+@st.composite
+def export_files(draw, fmt: str, valid: list[bytes]) -> list[bytes]:
+    """A run of consecutive generated lines (so mostly distinct events), each kept, mutated or replaced."""
     rows = valid[1:] if fmt == "csv" else valid
-    line = st.one_of(st.sampled_from(rows), mutated_line(rows, fmt), mutated_line(rows, fmt), random_lines,
-                     hostile_lines)
-    body = st.lists(line, min_size=50, max_size=200)
-    if fmt != "csv":
-        return body
-    header = st.one_of(*[st.just(valid[0])] * 4, mutated_line(valid[:1], fmt), random_lines)
-    return st.tuples(header, body).map(lambda hb: [hb[0], *hb[1]])
+    start, size = draw(st.integers(0, len(rows) - 1)), draw(st.integers(50, 200))
+    lines = []
+    for k in range(size):
+        line = rows[(start + k) % len(rows)]
+        how = draw(st.sampled_from(["keep", "mutate", "mutate", "random", "hostile"]))
+        lines.append(line if how == "keep" else draw(mutated(line, fmt)) if how == "mutate"
+                     else draw(random_lines) if how == "random" else draw(hostile_lines))
+    if fmt == "csv":  # mostly the real header; else a mutated or a random one
+        lines.insert(0, draw(st.one_of(*[st.just(valid[0])] * 4, mutated(valid[0], fmt), random_lines)))
+    return lines
 
 
 def _framed_lines(content: bytes) -> int:
