@@ -51,6 +51,16 @@ def test_every_bad_line_is_quarantined_with_its_reason(spark):
     assert {r["raw"] for r in quarantined} == set(lines)
 
 
+def test_times_beyond_what_a_timestamp_holds_are_unparseable_not_a_failed_job(spark):
+    # unix seconds past year 9999 overflowed timestamp_seconds and failed the whole ingest (found by the fuzz test)
+    lines = ["1 2 99999999999999", "1 2 9223372036854775807", "1 2 -9223372036854775808", "1 2 253402300799"]
+    accepted, quarantined = _parse(spark, lines)
+    reasons = {r["source_line"]: r["reason"] for r in quarantined}
+    assert reasons == {1: "unparseable time '99999999999999'", 2: "unparseable time '9223372036854775807'",
+                       3: "unparseable time '-9223372036854775808'", 4: "time more than 1 day(s) in the future"}
+    assert accepted == []
+
+
 def test_identical_lines_in_one_file_are_distinct_events_and_the_same_line_in_two_files_is_one(spark):
     twice, _ = _parse(spark, ["1 2 1082040961", "1 2 1082040961"], source="a.txt")
     elsewhere, _ = _parse(spark, ["1 2 1082040961"], source="b.txt")

@@ -59,6 +59,18 @@ def test_bad_csv_rows_are_quarantined_with_reasons(spark):
     }
 
 
+def test_odd_csv_headers_and_negative_audiences_are_data_not_failures(spark):
+    # found by the fuzz test: a repeated header name was an ambiguous reference, a blank first
+    # line an invalid schema, and a negative follower count failed the audit of the whole file
+    repeated = ["event_id", "actor_id", "actor_id", "target_id", "occurred_at", "audience_size", ""]
+    accepted, quarantined = _parse(spark, [",".join(repeated), "e1,a,x,b,2026-06-30T12:00:00Z,-5,"], "csv",
+                                   header=repeated)
+    assert quarantined == []
+    assert (accepted[0]["actor_id"], accepted[0]["target_id"], accepted[0]["audience_size"]) == ("a", "b", None)
+    accepted, quarantined = _parse(spark, ["", "a,b,2026-06-30T12:00:00Z"], "csv", header=[])
+    assert accepted == [] and quarantined[0]["reason"].startswith("the header lacks the columns")
+
+
 def test_a_csv_header_without_the_required_columns_quarantines_every_row(spark):
     accepted, quarantined = _parse(spark, ["who,whom", "a,b"], "csv", header=["who", "whom"])
     assert accepted == []
@@ -91,6 +103,26 @@ def test_the_same_post_in_two_exports_is_the_same_events(spark):
     first, _ = _parse(spark, [json.dumps(POST)], "jsonl")
     again, _ = _parse(spark, ["", json.dumps(POST)], "jsonl")
     assert {r["event_id"] for r in first} == {r["event_id"] for r in again}
+
+
+def test_the_same_post_twice_in_one_export_lands_once_and_the_repeat_names_its_line(spark):
+    # found by the fuzz test: both copies were accepted with one event id, and the audit then
+    # refused the whole file
+    lines = [json.dumps(POST), json.dumps({**POST, "created_at": "2026-06-30T11:00:00Z"}), json.dumps(POST)]
+    accepted, quarantined = _parse(spark, lines, "jsonl")
+    assert len(accepted) == 4 == len({r["event_id"] for r in accepted})
+    assert {r["occurred_at"] for r in accepted} == {datetime(2026, 6, 30, 10, 0)}  # the first copy is kept
+    assert sorted((r["source_line"], r["reason"]) for r in quarantined) == \
+        [(2, "repeats the event of line 1")] * 4 + [(3, "repeats the event of line 1")] * 4
+
+
+def test_a_blank_author_is_missing_and_a_negative_follower_count_unknown(spark):
+    accepted, quarantined = _parse(spark, [json.dumps({**POST, "author": {"id": " ", "followers_count": 3}}),
+                                           json.dumps({**POST, "id": "p2", "author": {"id": "u1", "followers_count": -3},
+                                                       "mentions": [{"id": ""}, {"id": "u2"}]})], "jsonl")
+    assert {(r["source_line"], r["reason"]) for r in quarantined} == {(1, "missing actor")}
+    assert sorted(r["target_id"] for r in accepted) == ["u2", "u4", "u5"]  # the blank mention is no one
+    assert {r["audience_size"] for r in accepted} == {None}
 
 
 def test_bad_posts_are_quarantined_with_reasons(spark):

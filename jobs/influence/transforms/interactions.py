@@ -19,6 +19,9 @@ from influence.privacy import pseudonymize_ids
 from influence.profiles import Profile
 
 EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=timezone.utc)
+# Unix seconds a Spark timestamp can hold (microseconds in a long), years 0001 to 9999;
+# timestamp_seconds overflows, and fails the whole job, outside them.
+_UNIX_SECONDS_RANGE = (-62_135_596_800, 253_402_300_799)
 _FIELD_SEPARATOR = "\u001f"  # cannot occur inside a whitespace-separated field
 _CORRUPT = "_corrupt_record"
 
@@ -73,7 +76,7 @@ def check_lines(lines: DataFrame, profile: Profile, *, now: datetime, max_future
             .withColumn("value", F.lit(None).cast("string"))
     latest = now + timedelta(days=max_future_days)
     seconds = F.unix_seconds("occurred_at")
-    return candidates.withColumn("reason", _first_reason(
+    checked = candidates.withColumn("reason", _first_reason(
         (F.col("reason").isNotNull(), F.col("reason")),
         (F.col("actor_id").isNull(), F.lit("missing actor")),
         (F.col("target_id").isNull(), F.lit("missing target")),
@@ -84,6 +87,20 @@ def check_lines(lines: DataFrame, profile: Profile, *, now: datetime, max_future
         (F.col("interaction_type").isNull(), F.format_string("unknown interaction type '%s'", F.col("raw_type"))),
         (F.col("actor_id") == F.col("target_id"), F.lit("actor equals target")),
     ))
+    return _repeats_quarantined(checked) if "event_id" in profile.fields else checked
+
+
+def _repeats_quarantined(checked: DataFrame) -> DataFrame:
+    """Quarantine a row whose export event id an earlier good row of the file already has.
+
+    The export's id, type and target make the event id, so the same post twice in one
+    file would land as two rows with one key; the first is kept, a repeat names its line.
+    """
+    first = F.min(F.struct("line_no", "item")).over(
+        Window.partitionBy("platform", "export_id", "interaction_type", "target_id", F.col("reason").isNull()))
+    repeat = F.col("reason").isNull() & F.col("export_id").isNotNull() & (F.struct("line_no", "item") != first)
+    return checked.withColumn("reason", F.when(repeat, F.format_string("repeats the event of line %d", first["line_no"]))
+                              .otherwise(F.col("reason")))
 
 
 def _prefixed(profile: Profile, column: Column) -> Column:
@@ -97,14 +114,24 @@ def _mapped_type(profile: Profile, raw: Column) -> Column:
     return F.coalesce(type_map[raw], F.when(raw.isin(*CANONICAL_TYPES), raw))
 
 
+def _unix(text: Column) -> Column:
+    """A UTC timestamp from unix seconds, null when they do not parse or lie outside years 1-9999."""
+    seconds = text.try_cast("long")
+    return F.when(seconds.between(*_UNIX_SECONDS_RANGE), F.timestamp_seconds(seconds))
+
+
 def _time(profile: Profile, text: Column) -> Column:
     """A UTC timestamp from the export's time text, null when it does not parse."""
     if profile.time_format == "unix":
-        return F.timestamp_seconds(text.try_cast("long"))
+        return _unix(text)
     if profile.time_format == "iso8601":
-        as_seconds = F.when(text.rlike(r"^\d+$"), F.timestamp_seconds(text.try_cast("long")))
-        return F.coalesce(as_seconds, text.try_cast("timestamp"))
+        return F.coalesce(F.when(text.rlike(r"^\d+$"), _unix(text)), text.try_cast("timestamp"))
     return F.try_to_timestamp(text, F.lit(profile.time_format))
+
+
+def _audience(value: Column) -> Column:
+    """Follower counts: a negative one is as unknown as one that does not parse (null)."""
+    return F.when(value >= 0, value)
 
 
 def _blank(value: Column) -> Column:
@@ -142,13 +169,14 @@ def _csv(lines: DataFrame, profile: Profile, header: list[str] | None) -> DataFr
     header = header or []
     missing = [column for field, column in profile.fields.items()
                if field in ("actor", "target", "time") and column not in header]
-    ddl = ", ".join(f"`{name.replace('`', '')}` string" for name in header) + f", {_CORRUPT} string"
+    # Columns by position: a header's own names may be blank, repeated or anything else.
+    ddl = ", ".join([*(f"_c{i} string" for i in range(len(header))), f"{_CORRUPT} string"])
     record = F.from_csv(F.col("value"), ddl, {"sep": profile.delimiter, "mode": "PERMISSIVE",
                                                 "columnNameOfCorruptRecord": _CORRUPT})
 
     def field(name: str) -> Column:
         column = profile.fields.get(name)
-        return record[column] if column in header else F.lit(None).cast("string")
+        return record[f"_c{header.index(column)}"] if column in header else F.lit(None).cast("string")
 
     raw_type = F.nullif(F.trim(field("type")), F.lit(""))
     topics = F.when(field("topics").isNull() | (F.trim(field("topics")) == ""), F.array().cast("array<string>")) \
@@ -164,7 +192,7 @@ def _csv(lines: DataFrame, profile: Profile, header: list[str] | None) -> DataFr
         field("time").alias("time_text"), _time(profile, F.trim(field("time"))).alias("occurred_at"),
         F.nullif(field("event_id"), F.lit("")).alias("export_id"),
         F.nullif(field("content_id"), F.lit("")).alias("content_id"),
-        field("audience_size").try_cast("long").alias("audience_size"),
+        _audience(field("audience_size").try_cast("long")).alias("audience_size"),
         F.filter(topics, lambda t: t != "").alias("topics"),
         F.coalesce(F.nullif(field("platform"), F.lit("")), F.lit(profile.platform)).alias("platform"),
         _first_reason(
@@ -195,7 +223,7 @@ def _jsonl(lines: DataFrame, profile: Profile, header: list[str] | None) -> Data
                              F.array().cast("array<string>"))
         else:
             ids = F.array(F.try_variant_get(post, where.path, "string"))
-        return F.transform(F.filter(ids, lambda i: i.isNotNull() & (i != "")),
+        return F.transform(F.filter(ids, lambda i: i.isNotNull() & ~_blank(i)),
                            lambda i: F.struct(F.lit(kind).alias("kind"), i.alias("target")))
 
     candidates = F.flatten(F.array(*[engaged(kind, where) for kind, where in profile.engages.items()]))
@@ -204,10 +232,10 @@ def _jsonl(lines: DataFrame, profile: Profile, header: list[str] | None) -> Data
                                        lambda t: t != ""))
     parsed = lines.select(
         "line_no", "value", "problem", post.alias("post"), candidates.alias("candidates"),
-        _prefixed(profile, field("actor")).alias("actor_id"),
+        _prefixed(profile, F.when(~_blank(field("actor")), field("actor"))).alias("actor_id"),
         field("time").alias("time_text"),
         field("event_id").alias("export_id"), field("content_id").alias("content_id"),
-        field("audience_size", "long").alias("audience_size"), topics.alias("topics"),
+        _audience(field("audience_size", "long")).alias("audience_size"), topics.alias("topics"),
         F.coalesce(field("platform"), F.lit(profile.platform)).alias("platform"),
     )
     line_reason = _first_reason(
