@@ -9,7 +9,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 from typer.testing import CliRunner
@@ -19,6 +18,7 @@ from influence.cli import app
 from influence.errors import AuditFailed
 from influence.pipelines import ingest, score
 from influence.pipelines import maintain as maintenance
+from tests.lakes import stable_rows, versions
 
 END = date(2026, 6, 30)
 GOLD = (tables.SCORES, tables.SEGMENTS, tables.IMPRESSIONS, tables.NETWORK_SUMMARY)
@@ -59,37 +59,27 @@ def backfilled(spark, bronze, tmp_path_factory):
     return lake
 
 
-def _version(spark, lake, name):
-    return DeltaTable.forPath(spark, str(lake / name)).history(1).select("version").first()[0]
-
-
-def _stable(spark, lake, name):
-    """Gold rows without what differs between runs by design (run ids, timestamps, durations)."""
-    df = spark.read.format("delta").load(str(lake / name))
-    volatile = [c for c in df.columns if c == "run_id" or c.endswith("_at") or c == "stage_seconds"]
-    return df.drop(*volatile)
-
-
-def test_backfilling_three_dates_twice_gives_identical_gold_rows(spark, backfilled):
-    once = {name: _stable(spark, backfilled, name).collect() for name in GOLD}
-    versions = {name: _version(spark, backfilled, name) for name in GOLD}
+def test_backfilling_three_dates_twice_gives_identical_silver_and_gold_rows(spark, backfilled):
+    scored = (*GOLD, tables.EDGES)
+    once = {name: stable_rows(spark, backfilled, name).collect() for name in scored}
+    written = versions(spark, backfilled, scored)
     dates = {r["as_of_date"] for r in once[tables.NETWORK_SUMMARY]}
     assert dates == {START, START + timedelta(days=1), END}
     assert {r["as_of_date"] for r in once[tables.SCORES]} == dates
 
     again = CliRunner().invoke(app, [*BACKFILL, "--lake", str(backfilled)])
     assert again.exit_code == 0, again.output
-    for name in GOLD:
-        assert _version(spark, backfilled, name) > versions[name]  # really rewritten ...
-        assertDataFrameEqual(_stable(spark, backfilled, name).collect(), once[name], rtol=1e-9)  # ... to the same rows
+    for name in scored:
+        assert versions(spark, backfilled, (name,))[name] > written[name]  # really rewritten ...
+        assertDataFrameEqual(stable_rows(spark, backfilled, name).collect(), once[name], rtol=1e-9)  # ... to the same rows
 
 
 def test_a_failed_audit_publishes_nothing_and_keeps_the_validation_result(spark, settings, backfilled, tmp_path,
                                                                           monkeypatch):
     lake = tmp_path / "lake"
     shutil.copytree(backfilled, lake)
-    versions = {name: _version(spark, lake, name) for name in GOLD}
-    before = _stable(spark, lake, tables.SCORES).collect()
+    written = versions(spark, lake, GOLD)
+    before = stable_rows(spark, lake, tables.SCORES).collect()
 
     # A transform bug: the top user's score leaves its 0-100 range.
     assemble = score.assemble_scores
@@ -103,8 +93,8 @@ def test_a_failed_audit_publishes_nothing_and_keeps_the_validation_result(spark,
     with pytest.raises(AuditFailed, match="influence_score") as failed:
         score.run(spark, settings, lake, as_of=END)
 
-    assert {name: _version(spark, lake, name) for name in GOLD} == versions
-    assertDataFrameEqual(_stable(spark, lake, tables.SCORES).collect(), before)
+    assert versions(spark, lake, GOLD) == written
+    assertDataFrameEqual(stable_rows(spark, lake, tables.SCORES).collect(), before)
     (kept,) = (lake / "_audits").glob(f"{END}_score-*.json")
     assert failed.value.kept == kept and str(kept) in str(failed.value)
     record = json.loads(kept.read_text())
