@@ -71,6 +71,9 @@ def parse_scales(text: str, repeats: int) -> list[Scale]:
 class TreeMemory:
     """Peak RSS of a process and its descendants, sampled every ``interval`` seconds.
 
+    Also the CPU seconds (user + system) of every process of the tree as last sampled:
+    less sensitive than wall time to other work on a shared machine.
+
     ``driver``: the root process's RSS (the Python driver); ``jvm``: its ``java``
     descendants' RSS; ``tree``: the largest sum over the whole tree at one sample of each
     process's PSS (proportional set size: pages shared between processes, like those of
@@ -86,6 +89,7 @@ class TreeMemory:
         self._interval = interval
         self._stop = threading.Event()
         self.peak = {"driver": 0, "jvm": 0, "tree": 0}
+        self.cpu: dict[int, float] = {}  # per process: user + system seconds when last seen
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
 
@@ -103,8 +107,10 @@ class TreeMemory:
                     rss = process.memory_info().rss
                     is_java = process.name() == "java"
                     share = process.memory_full_info().pss  # shared pages split between the processes
+                    times = process.cpu_times()
                 except psutil.Error:
                     continue
+                self.cpu[process.pid] = times.user + times.system
                 sizes["tree"] += share
                 if process.pid == self._root.pid:
                     sizes["driver"] = rss
@@ -116,7 +122,7 @@ class TreeMemory:
     def stop(self) -> dict[str, float]:
         self._stop.set()
         self._thread.join()
-        return {f"peak_{k}_mib": v / 2**20 for k, v in self.peak.items()}
+        return {**{f"peak_{k}_mib": v / 2**20 for k, v in self.peak.items()}, "cpu_seconds": sum(self.cpu.values())}
 
 
 def run_stage(argv: list[str], work: Path) -> dict[str, Any]:
@@ -391,6 +397,8 @@ def main(argv: list[str] | None = None) -> None:
     unknown = set(stages) - set(STAGES) | set(baselines) - set(BASELINES)
     if unknown:
         raise SystemExit(f"error: unknown stage or baseline: {', '.join(sorted(unknown))}")
+    if "graph" in stages and not {"score", "run"} & set(stages):
+        raise SystemExit("error: the graph stage needs the edges that score or run publish")
     settings = load_config()
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-run-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -424,41 +432,45 @@ def main(argv: list[str] | None = None) -> None:
             if "generate" in stages:
                 runs.setdefault("generate", []).append(_strip(generated))
             lake = here / "lake"
-            if {"ingest", "score", "graph"} & set(stages):
+            if {"ingest", "score"} & set(stages):
                 runs.setdefault("ingest", []).append(_strip(run_stage(
                     [influence, "ingest", "--lake", str(lake), "--profile", "snap", str(export_file), "--json"], here)))
-            if {"score", "graph"} & set(stages):
+            if "score" in stages:
                 scored = run_stage([influence, "score", "--lake", str(lake), "--json"], here)
                 summary = scored["output"]["summary"]
                 scored["graph_stage_seconds"] = graph_stage_seconds(summary)
                 scored["stage_seconds"] = summary["stage_seconds"]
                 entry.update(users_scored=scored["output"]["users"], edges=scored["output"]["edges"],
+                             as_of=scored["output"]["as_of"],
                              engine_used=scored["output"]["engine"], betweenness_method=summary["betweenness_method"])
                 runs.setdefault("score", []).append(_strip(scored))
                 save()
-                if "graph" in stages:
-                    graph = read_edges(lake)
-                    seed = seed_for(date.fromisoformat(str(scored["output"]["as_of"])))
-                    chosen = [b for b in baselines if graph.m <= (
-                        args.networkx_max_edges if b == "networkx" else args.baseline_max_edges)]
-                    print(f"[{_now()}]   graph: {graph.n:,} users, {graph.m:,} edges; "
-                          f"engine core, bare calls, {', '.join(chosen) or 'no baseline'}", flush=True)
-                    measured = graph_round(graph, settings, seed, chosen)
-                    if "accuracy" not in entry:
-                        entry["accuracy"] = accuracy(graph, measured, args.exact_max_work, settings)
-                    if args.graphframes and "graphframes" not in entry:
-                        from influence import tables as contracts
-                        entry["graphframes"] = graphframes_builtins(lake / contracts.EDGES)
-                    entry["graph"].append({k: {kk: vv for kk, vv in v.items() if kk != "values"}
-                                           if isinstance(v, dict) else v for k, v in measured.items()})
-            save()
             if "run" in stages:
                 ran = run_stage([influence, "run", "--lake", str(here / "lake-run"), str(export_file), "--json"], here)
                 summary = ran["output"]["scored"]["summary"]
                 ran["stage_seconds"] = summary["stage_seconds"]
                 ran["graph_stage_seconds"] = graph_stage_seconds(summary)
-                entry.update(users_scored=ran["output"]["scored"]["users"], edges=ran["output"]["scored"]["edges"])
+                entry.update(users_scored=ran["output"]["scored"]["users"], edges=ran["output"]["scored"]["edges"],
+                             engine_used=ran["output"]["scored"]["engine"], as_of=ran["output"]["scored"]["as_of"],
+                             betweenness_method=summary["betweenness_method"])
                 runs.setdefault("run", []).append(_strip(ran))
+                save()
+            if "graph" in stages:
+                scored_lake = lake if "score" in stages else here / "lake-run"
+                graph = read_edges(scored_lake)
+                seed = seed_for(date.fromisoformat(str(entry["as_of"])))
+                chosen = [b for b in baselines if graph.m <= (
+                    args.networkx_max_edges if b == "networkx" else args.baseline_max_edges)]
+                print(f"[{_now()}]   graph: {graph.n:,} users, {graph.m:,} edges; "
+                      f"engine core, bare calls, {', '.join(chosen) or 'no baseline'}", flush=True)
+                measured = graph_round(graph, settings, seed, chosen)
+                if "accuracy" not in entry:
+                    entry["accuracy"] = accuracy(graph, measured, args.exact_max_work, settings)
+                if args.graphframes and "graphframes" not in entry:
+                    from influence import tables as contracts
+                    entry["graphframes"] = graphframes_builtins(scored_lake / contracts.EDGES)
+                entry["graph"].append({k: {kk: vv for kk, vv in v.items() if kk != "values"}
+                                       if isinstance(v, dict) else v for k, v in measured.items()})
             save()
             shutil.rmtree(here, ignore_errors=True)
     results["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -507,15 +519,15 @@ def slope(x0: float, y0: float, x1: float, y1: float) -> float:
 def tables(results: dict[str, Any]) -> str:
     lines = [f"Command: `{results['command']}`; started {results['started']}; {results['machine']}.", ""]
     scales = results["scales"]
-    lines += ["| scale | interactions | users | edges | stage | runs | median (s) | runs (s) | "
-              "peak tree RSS (MiB) | driver (MiB) | JVM (MiB) | interactions / s |",
-              "| --- | ---: | ---: | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |"]
+    lines += ["| scale | interactions | users | edges | stage | runs | median (s) | runs (s) | CPU (s) | "
+              "peak tree PSS (MiB) | driver RSS (MiB) | JVM RSS (MiB) | interactions / s |",
+              "| --- | ---: | ---: | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
     for name, entry in scales.items():
         for stage, runs in entry["stages"].items():
             median = _median(runs, "seconds")
             lines.append(
                 f"| {name} | {entry['interactions']:,} | {entry.get('users_scored', 0):,} | {entry.get('edges', 0):,} "
-                f"| {stage} | {len(runs)} | {median:.1f} | {_listed(runs)} "
+                f"| {stage} | {len(runs)} | {median:.1f} | {_listed(runs)} | {_median(runs, 'cpu_seconds'):.0f} "
                 f"| {_median(runs, 'peak_tree_mib'):,.0f} | {_median(runs, 'peak_driver_mib'):,.0f} "
                 f"| {_median(runs, 'peak_jvm_mib'):,.0f} | {entry['interactions'] / median:,.0f} |")
     names = list(scales)
@@ -535,9 +547,10 @@ def tables(results: dict[str, Any]) -> str:
         rounds = entry["graph"]
         if not rounds:
             continue
-        in_score = _median(entry["stages"]["score"], "graph_stage_seconds")
+        scored = "score" if "score" in entry["stages"] else "run"
+        in_score = _median(entry["stages"][scored], "graph_stage_seconds")
         core = statistics.median(r["engine_core"]["seconds"] for r in rounds)
-        lines.append(f"| {name} | engine in score (Spark edges in, Spark rows out) | {len(entry['stages']['score'])} "
+        lines.append(f"| {name} | engine in {scored} (Spark edges in, Spark rows out) | {len(entry['stages'][scored])} "
                      f"| {in_score:.1f} | | | | | | 1.00 |")
         for contender in ("engine_core", "bare", *BASELINES):
             measured = [r[contender] for r in rounds if contender in r]
