@@ -389,7 +389,9 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     from influence.config import load_config
+    from influence.generate import DEFAULT_END, SAMPLE_SEED
     from influence.pipelines.score import seed_for
+    from tests.graphs import generated_graph
 
     scales = parse_scales(args.scales, args.repeats)
     stages = [s for s in args.stages.split(",") if s]
@@ -397,8 +399,6 @@ def main(argv: list[str] | None = None) -> None:
     unknown = set(stages) - set(STAGES) | set(baselines) - set(BASELINES)
     if unknown:
         raise SystemExit(f"error: unknown stage or baseline: {', '.join(sorted(unknown))}")
-    if "graph" in stages and not {"score", "run"} & set(stages):
-        raise SystemExit("error: the graph stage needs the edges that score or run publish")
     settings = load_config()
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-run-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -457,7 +457,13 @@ def main(argv: list[str] | None = None) -> None:
                 save()
             if "graph" in stages:
                 scored_lake = lake if "score" in stages else here / "lake-run"
-                graph = read_edges(scored_lake)
+                if {"score", "run"} & set(stages):
+                    graph = read_edges(scored_lake)
+                    entry["graph_source"] = "silver/edges"
+                else:  # no Spark: the same pairs, weighted by their interaction counts (no time decay)
+                    graph = generated_graph(scale.users, DAYS, seed=SAMPLE_SEED)
+                    entry.update(as_of=DEFAULT_END.isoformat(), graph_source="generator pairs, weight = interactions",
+                                 users_scored=graph.n, edges=graph.m)
                 seed = seed_for(date.fromisoformat(str(entry["as_of"])))
                 chosen = [b for b in baselines if graph.m <= (
                     args.networkx_max_edges if b == "networkx" else args.baseline_max_edges)]
@@ -466,7 +472,7 @@ def main(argv: list[str] | None = None) -> None:
                 measured = graph_round(graph, settings, seed, chosen)
                 if "accuracy" not in entry:
                     entry["accuracy"] = accuracy(graph, measured, args.exact_max_work, settings)
-                if args.graphframes and "graphframes" not in entry:
+                if args.graphframes and "graphframes" not in entry and {"score", "run"} & set(stages):
                     from influence import tables as contracts
                     entry["graphframes"] = graphframes_builtins(scored_lake / contracts.EDGES)
                 entry["graph"].append({k: {kk: vv for kk, vv in v.items() if kk != "values"}
@@ -536,6 +542,11 @@ def tables(results: dict[str, Any]) -> str:
         for stage in scales[a]["stages"]:
             if stage in scales[b]["stages"]:
                 lines.append(f"| {a} | {b} | {stage} | {slope(scales[a]['interactions'], _median(scales[a]['stages'][stage], 'seconds'), scales[b]['interactions'], _median(scales[b]['stages'][stage], 'seconds')):.2f} |")
+        for contender in ("engine_core", "bare"):
+            if scales[a]["graph"] and scales[b]["graph"]:
+                before, after = (statistics.median(r[contender]["seconds"] for r in scales[x]["graph"]) for x in (a, b))
+                lines.append(f"| {a} | {b} | graph metrics, {contender} "
+                             f"| {slope(scales[a]['interactions'], before, scales[b]['interactions'], after):.2f} |")
         for stage in ("score", "run"):
             if stage in scales[a]["stages"] and stage in scales[b]["stages"]:
                 before, after = (_median(scales[x]["stages"][stage], "graph_stage_seconds") for x in (a, b))
@@ -547,11 +558,12 @@ def tables(results: dict[str, Any]) -> str:
         rounds = entry["graph"]
         if not rounds:
             continue
-        scored = "score" if "score" in entry["stages"] else "run"
-        in_score = _median(entry["stages"][scored], "graph_stage_seconds")
+        scored = "score" if "score" in entry["stages"] else "run" if "run" in entry["stages"] else None
+        in_score = _median(entry["stages"][scored], "graph_stage_seconds") if scored else math.nan
         core = statistics.median(r["engine_core"]["seconds"] for r in rounds)
-        lines.append(f"| {name} | engine in {scored} (Spark edges in, Spark rows out) | {len(entry['stages'][scored])} "
-                     f"| {in_score:.1f} | | | | | | 1.00 |")
+        if scored:
+            lines.append(f"| {name} | engine in {scored} (Spark edges in, Spark rows out) "
+                         f"| {len(entry['stages'][scored])} | {in_score:.1f} | | | | | | 1.00 |")
         for contender in ("engine_core", "bare", *BASELINES):
             measured = [r[contender] for r in rounds if contender in r]
             if not measured:
