@@ -257,7 +257,7 @@ CONTENDERS: dict[str, Callable[..., dict[str, tuple[float, Any]]]] = {
     "networkx": with_networkx, "igraph": with_igraph, "networkit": with_networkit}
 
 
-def graph_round(graph, settings, seed: int, baselines: list[str]) -> dict[str, Any]:
+def graph_round(graph, settings, seed: int, baselines: list[str], bare: bool = True) -> dict[str, Any]:
     """One interleaved round on one graph: engine core, bare calls, each baseline."""
     from influence.graph.engines.networkit import compute_metrics
 
@@ -272,8 +272,9 @@ def graph_round(graph, settings, seed: int, baselines: list[str]) -> dict[str, A
                                    "betweenness": metrics["betweenness"].to_numpy(),
                                    "harmonic": metrics["harmonic"].to_numpy(),
                                    "communities": metrics["community_id"].to_numpy()}},
-        "bare": {"seconds": timed(lambda: bare_library_calls(graph, settings, seed, exact_paths))[0]},
     }
+    if bare:
+        result["bare"] = {"seconds": timed(lambda: bare_library_calls(graph, settings, seed, exact_paths))[0]}
     for name in baselines:
         measured = CONTENDERS[name](graph, settings, sources, seed)
         result[name] = {"seconds": sum(s for s, _ in measured.values()),
@@ -375,6 +376,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="igraph and networkit baselines on graphs up to this size")
     parser.add_argument("--exact-max-work", type=float, default=2e10,
                         help="exact betweenness and harmonic (accuracy) while users x edges is within this")
+    parser.add_argument("--bare", action=argparse.BooleanOptionalAction, default=True,
+                        help="time the bare library calls the engine wraps (--no-bare: only the engine)")
     parser.add_argument("--graphframes", action="store_true", help="try GraphFrames' pageRank and labelPropagation")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a new temporary one)")
     parser.add_argument("--out", type=Path, default=Path("bench/results/scale.json"))
@@ -469,7 +472,7 @@ def main(argv: list[str] | None = None) -> None:
                     args.networkx_max_edges if b == "networkx" else args.baseline_max_edges)]
                 print(f"[{_now()}]   graph: {graph.n:,} users, {graph.m:,} edges; "
                       f"engine core, bare calls, {', '.join(chosen) or 'no baseline'}", flush=True)
-                measured = graph_round(graph, settings, seed, chosen)
+                measured = graph_round(graph, settings, seed, chosen, bare=args.bare)
                 if "accuracy" not in entry:
                     entry["accuracy"] = accuracy(graph, measured, args.exact_max_work, settings)
                 if args.graphframes and "graphframes" not in entry and {"score", "run"} & set(stages):
@@ -543,7 +546,7 @@ def tables(results: dict[str, Any]) -> str:
             if stage in scales[b]["stages"]:
                 lines.append(f"| {a} | {b} | {stage} | {slope(scales[a]['interactions'], _median(scales[a]['stages'][stage], 'seconds'), scales[b]['interactions'], _median(scales[b]['stages'][stage], 'seconds')):.2f} |")
         for contender in ("engine_core", "bare"):
-            if scales[a]["graph"] and scales[b]["graph"]:
+            if all(contender in r for x in (a, b) for r in scales[x]["graph"]) and scales[a]["graph"] and scales[b]["graph"]:
                 before, after = (statistics.median(r[contender]["seconds"] for r in scales[x]["graph"]) for x in (a, b))
                 lines.append(f"| {a} | {b} | graph metrics, {contender} "
                              f"| {slope(scales[a]['interactions'], before, scales[b]['interactions'], after):.2f} |")
