@@ -386,7 +386,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.report:
         loaded = [json.loads(path.read_text()) for path in args.report]
-        merged = {**loaded[0], "scales": {k: v for r in loaded for k, v in r["scales"].items()}}
+        merged = {**loaded[0], "scales": {}}
+        for path, result in zip(args.report, loaded):  # a scale measured again is named by its file
+            for name, entry in result["scales"].items():
+                merged["scales"][name if name not in merged["scales"] else f"{name} ({path.stem})"] = entry
         merged["command"] = "; ".join(f"`{r['command']}`" for r in loaded).strip("`")
         print(tables(merged))
         return
@@ -526,11 +529,17 @@ def slope(x0: float, y0: float, x1: float, y1: float) -> float:
 
 
 def tables(results: dict[str, Any]) -> str:
-    lines = [f"Command: `{results['command']}`; started {results['started']}; {results['machine']}.", ""]
+    """The Markdown tables of a results file: stages, slopes, graph stage, accuracy."""
     scales = results["scales"]
-    lines += ["| scale | interactions | users | edges | stage | runs | median (s) | runs (s) | CPU (s) | "
-              "peak tree PSS (MiB) | driver RSS (MiB) | JVM RSS (MiB) | interactions / s |",
-              "| --- | ---: | ---: | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    return "\n".join([f"Command: `{results['command']}`; started {results['started']}; {results['machine']}.", "",
+                      *_stage_table(scales), "", *_slope_table(scales), "", *_graph_table(scales), "",
+                      *_accuracy_table(scales)])
+
+
+def _stage_table(scales: dict[str, Any]) -> list[str]:
+    lines = ["| scale | interactions | users | edges | stage | runs | median (s) | runs (s) | CPU (s) "
+             "| peak tree PSS (MiB) | driver RSS (MiB) | JVM RSS (MiB) | interactions / s |",
+             "| --- | ---: | ---: | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
     for name, entry in scales.items():
         for stage, runs in entry["stages"].items():
             median = _median(runs, "seconds")
@@ -539,60 +548,80 @@ def tables(results: dict[str, Any]) -> str:
                 f"| {stage} | {len(runs)} | {median:.1f} | {_listed(runs)} | {_median(runs, 'cpu_seconds'):.0f} "
                 f"| {_median(runs, 'peak_tree_mib'):,.0f} | {_median(runs, 'peak_driver_mib'):,.0f} "
                 f"| {_median(runs, 'peak_jvm_mib'):,.0f} | {entry['interactions'] / median:,.0f} |")
+    return lines
+
+
+def _slope_table(scales: dict[str, Any]) -> list[str]:
+    lines = ["| from | to | what | slope of wall time | slope of CPU time |", "| --- | --- | --- | ---: | ---: |"]
     names = list(scales)
-    lines += ["", "| from | to | stage | log-log slope of time against interactions |", "| --- | --- | --- | ---: |"]
     for a, b in zip(names, names[1:]):
+        x0, x1 = scales[a]["interactions"], scales[b]["interactions"]
+        if x0 == x1:
+            continue
         for stage in scales[a]["stages"]:
             if stage in scales[b]["stages"]:
-                lines.append(f"| {a} | {b} | {stage} | {slope(scales[a]['interactions'], _median(scales[a]['stages'][stage], 'seconds'), scales[b]['interactions'], _median(scales[b]['stages'][stage], 'seconds')):.2f} |")
-        for contender in ("engine_core", "bare"):
-            if all(contender in r for x in (a, b) for r in scales[x]["graph"]) and scales[a]["graph"] and scales[b]["graph"]:
-                before, after = (statistics.median(r[contender]["seconds"] for r in scales[x]["graph"]) for x in (a, b))
-                lines.append(f"| {a} | {b} | graph metrics, {contender} "
-                             f"| {slope(scales[a]['interactions'], before, scales[b]['interactions'], after):.2f} |")
+                before, after = scales[a]["stages"][stage], scales[b]["stages"][stage]
+                lines.append(f"| {a} | {b} | {stage} | {slope(x0, _median(before, 'seconds'), x1, _median(after, 'seconds')):.2f} "
+                             f"| {slope(x0, _median(before, 'cpu_seconds'), x1, _median(after, 'cpu_seconds')):.2f} |")
         for stage in ("score", "run"):
             if stage in scales[a]["stages"] and stage in scales[b]["stages"]:
-                before, after = (_median(scales[x]["stages"][stage], "graph_stage_seconds") for x in (a, b))
-                lines.append(f"| {a} | {b} | graph stage in {stage} "
-                             f"| {slope(scales[a]['interactions'], before, scales[b]['interactions'], after):.2f} |")
-    lines += ["", "| scale | contender | runs | median (s) | pagerank | betweenness | harmonic | communities "
-              "| / engine core | / engine in score |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                y0, y1 = (_median(scales[x]["stages"][stage], "graph_stage_seconds") for x in (a, b))
+                lines.append(f"| {a} | {b} | graph stage in {stage} | {slope(x0, y0, x1, y1):.2f} | |")
+        for contender in ("engine_core", "bare"):
+            rounds = [scales[x]["graph"] for x in (a, b)]
+            if all(rounds) and all(contender in r for found in rounds for r in found):
+                y0, y1 = (statistics.median(r[contender]["seconds"] for r in found) for found in rounds)
+                lines.append(f"| {a} | {b} | graph metrics, {_LABELS[contender]} | {slope(x0, y0, x1, y1):.2f} | |")
+    return lines
+
+
+_LABELS = {"engine_core": "engine core (arrays in, frame out)", "bare": "bare library calls it wraps"}
+
+
+def _graph_table(scales: dict[str, Any]) -> list[str]:
+    lines = ["| scale | contender | runs | median (s) | PageRank | betweenness | harmonic | communities "
+             "| / engine core | / engine in the pipeline |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name, entry in scales.items():
         rounds = entry["graph"]
         if not rounds:
             continue
-        scored = "score" if "score" in entry["stages"] else "run" if "run" in entry["stages"] else None
-        in_score = _median(entry["stages"][scored], "graph_stage_seconds") if scored else math.nan
+        scored = next((s for s in ("score", "run") if s in entry["stages"]), None)
+        in_pipeline = _median(entry["stages"][scored], "graph_stage_seconds") if scored else math.nan
         core = statistics.median(r["engine_core"]["seconds"] for r in rounds)
         if scored:
-            lines.append(f"| {name} | engine in {scored} (Spark edges in, Spark rows out) "
-                         f"| {len(entry['stages'][scored])} | {in_score:.1f} | | | | | | 1.00 |")
+            lines.append(f"| {name} | engine in `{scored}` (Spark edges in, Spark rows out) "
+                         f"| {len(entry['stages'][scored])} | {in_pipeline:.1f} | | | | | {in_pipeline / core:.2f} | 1.00 |")
         for contender in ("engine_core", "bare", *BASELINES):
             measured = [r[contender] for r in rounds if contender in r]
             if not measured:
                 continue
             median = statistics.median(m["seconds"] for m in measured)
-            parts = []
+            cells = []
             for metric in ("pagerank", "betweenness", "harmonic", "communities"):
-                key = {"betweenness": "paths", "harmonic": "paths"}.get(metric, metric) if contender == "engine_core" else metric
-                values = [m.get("stages", {}).get(key) for m in measured]
-                parts.append("" if None in values or (contender == "engine_core" and metric == "harmonic")
-                             else f"{statistics.median(values):.1f}")
-            label = {"engine_core": "engine core (arrays in, frame out)", "bare": "bare library calls it wraps"}.get(contender, contender)
-            lines.append(f"| {name} | {label} | {len(measured)} | {median:.1f} | {' | '.join(parts)} "
-                         f"| {median / core:.2f} | {median / in_score:.2f} |")
-    lines += ["", "| scale | contender | PageRank max abs diff vs PRPACK | betweenness top-100 overlap | "
-              "harmonic top-100 overlap | harmonic Spearman | modularity |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+                if contender == "engine_core" and metric in ("betweenness", "harmonic"):
+                    metric = "paths"  # the engine finds both in the same searches
+                found = [m.get("stages", {}).get(metric) for m in measured]
+                cells.append("" if None in found else f"{statistics.median(found):.1f}")
+            lines.append(f"| {name} | {_LABELS.get(contender, contender)} | {len(measured)} | {median:.1f} "
+                         f"| {' | '.join(cells)} | {median / core:.2f} | {median / in_pipeline:.2f} |")
+    return lines
+
+
+def _accuracy_table(scales: dict[str, Any]) -> list[str]:
+    keys = ("betweenness_top100_overlap", "harmonic_top100_overlap", "harmonic_spearman", "modularity")
+    lines = ["| scale | contender | PageRank max abs diff vs PRPACK | betweenness top-100 overlap "
+             "| harmonic top-100 overlap | harmonic Spearman | modularity |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    notes = []
     for name, entry in scales.items():
         for contender, figures in entry.get("accuracy", {}).get("contenders", {}).items():
-            cells = [f"{figures['pagerank_max_abs_diff']:.1e}"] + [
-                f"{figures[k]:.3f}" if k in figures else "-" for k in
-                ("betweenness_top100_overlap", "harmonic_top100_overlap", "harmonic_spearman", "modularity")]
-            lines.append(f"| {name} | {contender} | {' | '.join(cells)} |")
+            cells = [f"{figures['pagerank_max_abs_diff']:.1e}", *(f"{figures[k]:.3f}" if k in figures else "-"
+                                                                  for k in keys)]
+            lines.append(f"| {name} | {_LABELS.get(contender, contender)} | {' | '.join(cells)} |")
         if "graphframes" in entry:
-            lines.append(f"\n{name}: GraphFrames built-ins: {json.dumps(entry['graphframes'])}")
-    return "\n".join(lines)
-
+            notes.append(f"{name}: GraphFrames built-ins: {json.dumps(entry['graphframes'])}")
+    return lines + ([""] + notes if notes else [])
 
 if __name__ == "__main__":
     main()
