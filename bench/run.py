@@ -473,8 +473,8 @@ def main(argv: list[str] | None = None) -> None:
                 seed = seed_for(date.fromisoformat(str(entry["as_of"])))
                 chosen = [b for b in baselines if graph.m <= (
                     args.networkx_max_edges if b == "networkx" else args.baseline_max_edges)]
-                print(f"[{_now()}]   graph: {graph.n:,} users, {graph.m:,} edges; "
-                      f"engine core, bare calls, {', '.join(chosen) or 'no baseline'}", flush=True)
+                contenders = ["engine core", *(["bare calls"] if args.bare else []), *chosen]
+                print(f"[{_now()}]   graph: {graph.n:,} users, {graph.m:,} edges; {', '.join(contenders)}", flush=True)
                 measured = graph_round(graph, settings, seed, chosen, bare=args.bare)
                 if "accuracy" not in entry:
                     entry["accuracy"] = accuracy(graph, measured, args.exact_max_work, settings)
@@ -560,9 +560,9 @@ def _slope_table(scales: dict[str, Any]) -> list[str]:
             continue
         for stage in scales[a]["stages"]:
             if stage in scales[b]["stages"]:
-                before, after = scales[a]["stages"][stage], scales[b]["stages"][stage]
-                lines.append(f"| {a} | {b} | {stage} | {slope(x0, _median(before, 'seconds'), x1, _median(after, 'seconds')):.2f} "
-                             f"| {slope(x0, _median(before, 'cpu_seconds'), x1, _median(after, 'cpu_seconds')):.2f} |")
+                wall, cpu = (slope(x0, _median(scales[a]["stages"][stage], key),
+                                   x1, _median(scales[b]["stages"][stage], key)) for key in ("seconds", "cpu_seconds"))
+                lines.append(f"| {a} | {b} | {stage} | {wall:.2f} | {cpu:.2f} |")
         for stage in ("score", "run"):
             if stage in scales[a]["stages"] and stage in scales[b]["stages"]:
                 y0, y1 = (_median(scales[x]["stages"][stage], "graph_stage_seconds") for x in (a, b))
@@ -591,7 +591,8 @@ def _graph_table(scales: dict[str, Any]) -> list[str]:
         core = statistics.median(r["engine_core"]["seconds"] for r in rounds)
         if scored:
             lines.append(f"| {name} | engine in `{scored}` (Spark edges in, Spark rows out) "
-                         f"| {len(entry['stages'][scored])} | {in_pipeline:.1f} | | | | | {in_pipeline / core:.2f} | 1.00 |")
+                         f"| {len(entry['stages'][scored])} | {in_pipeline:.1f} | | | | "
+                         f"| {in_pipeline / core:.2f} | 1.00 |")
         for contender in ("engine_core", "bare", *BASELINES):
             measured = [r[contender] for r in rounds if contender in r]
             if not measured:
