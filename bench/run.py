@@ -385,13 +385,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="only print the tables of these results files (scales in order)")
     args = parser.parse_args(argv)
     if args.report:
-        loaded = [json.loads(path.read_text()) for path in args.report]
-        merged = {**loaded[0], "scales": {}}
-        for path, result in zip(args.report, loaded):  # a scale measured again is named by its file
-            for name, entry in result["scales"].items():
-                merged["scales"][name if name not in merged["scales"] else f"{name} ({path.stem})"] = entry
-        merged["command"] = "; ".join(f"`{r['command']}`" for r in loaded).strip("`")
-        print(tables(merged))
+        print(tables(merge_results(args.report)))
         return
 
     from influence.config import load_config
@@ -488,6 +482,27 @@ def main(argv: list[str] | None = None) -> None:
     results["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     save()
     print(tables(results))
+
+
+def merge_results(paths: list[Path]) -> dict[str, Any]:
+    """Several results files as one: more rounds of a scale measured the same way (same
+    users, same graph source) join its runs; a scale measured another way keeps its own
+    row, named by its file."""
+    loaded = [json.loads(path.read_text()) for path in paths]
+    merged: dict[str, Any] = {**loaded[0], "scales": {}}
+    for path, result in zip(paths, loaded):
+        for name, entry in result["scales"].items():
+            known = merged["scales"].get(name)
+            if known is None:
+                merged["scales"][name] = json.loads(json.dumps(entry))
+            elif (known["users"], known.get("graph_source")) == (entry["users"], entry.get("graph_source")):
+                for stage, runs in entry["stages"].items():
+                    known["stages"].setdefault(stage, []).extend(runs)
+                known["graph"].extend(entry["graph"])
+            else:
+                merged["scales"][f"{name} ({path.stem})"] = entry
+    merged["command"] = "; ".join(f"`{r['command']}`" for r in loaded).strip("`")
+    return merged
 
 
 def graph_stage_seconds(summary: dict[str, Any]) -> float:

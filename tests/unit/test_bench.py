@@ -33,6 +33,14 @@ def test_stages_at_a_tiny_scale_give_medians_memory_and_tables(tmp_path):
     assert f"| u12 | {entry['interactions']:,} |" in table and "| generate | 2 |" in table
     assert not (tmp_path / "work" / "u12").exists()  # scratch removed after each round
 
+    more = tmp_path / "more.json"
+    bench.main(["--scales", "u12,u20", "--repeats", "1", "--stages", "generate", "--work", str(tmp_path / "work"),
+                "--out", str(more)])
+    merged = bench.merge_results([out, more])
+    assert len(merged["scales"]["u12"]["stages"]["generate"]) == 3  # rounds of the same scale join
+    assert list(merged["scales"]) == ["u12", "u20"]
+    assert "| u12 | u20 | generate |" in bench.tables(merged)  # a slope between consecutive scales
+
 
 @pytest.mark.parametrize("exact", [True, False])
 def test_graph_round_and_accuracy_cover_every_contender(exact):
