@@ -495,7 +495,7 @@ def merge_results(paths: list[Path]) -> dict[str, Any]:
             known = merged["scales"].get(name)
             if known is None:
                 merged["scales"][name] = json.loads(json.dumps(entry))
-            elif (known["users"], known.get("graph_source")) == (entry["users"], entry.get("graph_source")):
+            elif (known["users"], _graph_source(known)) == (entry["users"], _graph_source(entry)):
                 for stage, runs in entry["stages"].items():
                     known["stages"].setdefault(stage, []).extend(runs)
                 known["graph"].extend(entry["graph"])
@@ -503,6 +503,11 @@ def merge_results(paths: list[Path]) -> dict[str, Any]:
                 merged["scales"][f"{name} ({path.stem})"] = entry
     merged["command"] = "; ".join(f"`{r['command']}`" for r in loaded).strip("`")
     return merged
+
+
+def _graph_source(entry: dict[str, Any]) -> str:
+    # Files written before graph_source was recorded took the graph from the pipeline's edges.
+    return entry.get("graph_source") or ("silver/edges" if {"score", "run"} & set(entry["stages"]) else "none")
 
 
 def graph_stage_seconds(summary: dict[str, Any]) -> float:
