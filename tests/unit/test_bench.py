@@ -1,0 +1,74 @@
+"""The benchmark harness runs end to end on a tiny scale and writes well-formed figures
+(no timing is asserted: only that the figures exist, add up and agree with each other)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bench import run as bench
+from influence.config import load_config
+from influence.generate import generate
+from tests.graphs import generated_graph
+
+
+def test_stages_at_a_tiny_scale_give_medians_memory_and_tables(tmp_path):
+    out = tmp_path / "scale.json"
+    bench.main(["--scales", "u12:2", "--repeats", "1", "--stages", "generate", "--work", str(tmp_path / "work"),
+                "--out", str(out)])
+
+    results = json.loads(out.read_text())
+    entry = results["scales"]["u12"]
+    assert entry["interactions"] == len(generate(users=12, days=bench.DAYS).actor)
+    runs = entry["stages"]["generate"]
+    assert len(runs) == 2  # u12:2 overrides --repeats 1
+    for figures in runs:
+        assert figures["seconds"] > 0 and figures["peak_driver_mib"] > 0
+        assert figures["peak_tree_mib"] > 0 and figures["max_process_rss_mib"] > 0
+        assert figures["peak_jvm_mib"] == 0  # generate starts no JVM
+    assert results["machine"] and results["finished"]
+    table = bench.tables(results)
+    assert f"| u12 | {entry['interactions']:,} |" in table and "| generate | 2 |" in table
+    assert not (tmp_path / "work" / "u12").exists()  # scratch removed after each round
+
+    more = tmp_path / "more.json"
+    bench.main(["--scales", "u12,u20", "--repeats", "1", "--stages", "generate", "--work", str(tmp_path / "work"),
+                "--out", str(more)])
+    merged = bench.merge_results([out, more])
+    assert len(merged["scales"]["u12"]["stages"]["generate"]) == 3  # rounds of the same scale join
+    assert list(merged["scales"]) == ["u12", "u20"]
+    assert "| u12 | u20 | generate |" in bench.tables(merged)  # a slope between consecutive scales
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_graph_round_and_accuracy_cover_every_contender(exact):
+    graph = generated_graph(users=150, days=20)
+    settings = load_config(overrides={"paths": {"exact_max_work": 1e12 if exact else 0, "samples": 60}})
+    measured = bench.graph_round(graph, settings, seed=5, baselines=list(bench.BASELINES))
+
+    assert measured["exact_paths"] is exact and measured["sources"] == (0 if exact else len(
+        bench.sampled_sources(graph.n, 60, 5)))
+    for name in ("engine_core", *bench.BASELINES):
+        assert set(measured[name]["values"]) == {"pagerank", "betweenness", "harmonic", "communities"}
+        assert all(len(v) == graph.n for v in measured[name]["values"].values())
+    assert measured["bare"]["seconds"] > 0
+
+    figures = bench.accuracy(graph, measured, exact_max_work=1e12, settings=settings)["contenders"]
+    assert set(figures) == {"engine_core", *bench.BASELINES}
+    for name, values in figures.items():
+        assert values["pagerank_max_abs_diff"] < 1e-3, name  # networkx's default tolerance is the loosest
+        assert 0.2 < values["modularity"] < 1, name
+    if exact:  # every contender computed the same exact values
+        assert all(figures[name]["betweenness_top100_overlap"] == 1.0 for name in figures)
+        assert all(figures[name]["harmonic_spearman"] > 0.9999 for name in figures)  # ties in float order
+    else:
+        assert figures["engine_core"]["harmonic_top100_overlap"] >= 0.9  # exact top 100 over the sample
+        assert "harmonic_spearman" not in figures["networkit"]  # networkit gives a top 100 only
+
+
+def test_slope_is_the_log_log_exponent():
+    assert bench.slope(1e5, 2.0, 1e6, 20.0) == pytest.approx(1.0)
+    assert bench.slope(1e6, 10.0, 1e7, 10.0) == pytest.approx(0.0)
+    assert np.isclose(bench.slope(1e6, 1.0, 1e7, 100.0), 2.0)
