@@ -64,8 +64,9 @@ def run(spark: SparkSession, lake_root: Path, users: list[str], step: Step = no_
                 condition = " OR ".join(f"t.{c.name} = s.id" for c in subjects)
                 deleted = lake.merge_delete(name, people, condition)
             if quoted := contract.personal("mention") + contract.personal("text"):
-                for person in people.collect():
-                    redacted_rows += _redact(lake, name, quoted, people.where(F.col("id") == person["id"]))
+                # One person per merge: a row naming two would match two source rows.
+                for user_id in ids:
+                    redacted_rows += _redact(lake, name, quoted, people.where(F.col("id") == user_id))
             dropped = lake.drop_history(name)
         erased.append(Erased(name, deleted, redacted_rows, dropped))
     with step("erase from kept audit results and staging files"):
