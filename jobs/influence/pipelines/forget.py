@@ -50,7 +50,7 @@ def run(spark: SparkSession, lake_root: Path, users: list[str], step: Step = no_
     lake = Lake(spark, lake_root)
     key = pseudonymization_key()
     _require_matching_key(lake, key)
-    ids = pseudonyms(users, key)
+    ids = tuple(dict.fromkeys(pseudonyms(users, key)))  # a repeated id would match its rows twice
     people = spark.createDataFrame([(i, id_pattern(i), ERASED_PREFIX + secrets.token_hex(6)) for i in ids],
                                    "id string, pattern string, token string").cache()
     erased = []
