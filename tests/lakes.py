@@ -69,7 +69,7 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def table_rows(lake: Path, name: str, version: int | None = None) -> list[str] | None:
+def table_rows(lake: Path, name: str) -> list[str] | None:
     """The table's rows as sorted JSON lines without volatile columns; None if it does not exist.
 
     Read with delta-rs, a second Delta implementation, so that what it reads is what any
@@ -80,7 +80,7 @@ def table_rows(lake: Path, name: str, version: int | None = None) -> list[str] |
     path = Path(lake) / name
     if not (path / "_delta_log").is_dir():
         return None
-    rows = deltalake.DeltaTable(str(path), version=version).to_pyarrow_table().to_pylist()
+    rows = deltalake.DeltaTable(str(path)).to_pyarrow_table().to_pylist()
     return sorted(json.dumps(_canonical({k: v for k, v in row.items() if k not in VOLATILE}), default=str,
                              sort_keys=True) for row in rows)
 
