@@ -8,7 +8,7 @@ from influence.config import load_config
 from influence.graph.communities import communities, participation
 from influence.graph.engines.networkit import community_names, compute_metrics
 from influence.graph.pagerank import weighted_pagerank
-from influence.graph.paths import empirical_bernstein, exact_path_centralities, top_resolved
+from influence.graph.paths import empirical_bernstein, exact_path_centralities, source_dependencies, top_resolved
 from influence.graph.reach import exact_reach_2hop
 from influence.graph.structure import EdgeList
 from tests import oracles
@@ -45,6 +45,32 @@ def test_a_star_hub_brokers_every_pair_of_leaves():
     assert by_id(star, exact.betweenness)["h"] == pytest.approx(4 / (4 * 3))
     assert by_id(star, exact.harmonic)["y1"] == pytest.approx((1 + 0.5 + 0.5) / 4)
     assert by_id(star, exact_reach_2hop(star)) == {"h": 2, "x1": 0, "x2": 0, "y1": 3, "y2": 3}
+
+
+def test_block_search_counts_paths_and_dependencies_by_hand():
+    # s reaches t two ways (via a and via b), then u through t; a reaches only t and u.
+    diamond = EdgeList.from_pairs([("s", "a"), ("s", "b"), ("a", "t"), ("b", "t"), ("t", "u")])
+    node = {name: i for i, name in enumerate(diamond.ids.tolist())}
+    dependency, distance = source_dependencies(diamond.adjacency, diamond.adjacency.T.tocsr(),
+                                               np.array([node["s"], node["a"]]))
+    from_s, from_a = (dict(zip(diamond.ids.tolist(), row.tolist())) for row in dependency)
+    # From s: t carries the one path to u; a and b carry half of the two paths to t and to u.
+    assert from_s == pytest.approx({"s": 0.0, "a": 1.0, "b": 1.0, "t": 1.0, "u": 0.0})
+    assert from_a == pytest.approx({"s": 0.0, "a": 0.0, "b": 0.0, "t": 1.0, "u": 0.0})
+    assert dict(zip(diamond.ids.tolist(), distance[0].tolist())) == {"s": 0, "a": 1, "b": 1, "t": 2, "u": 3}
+    assert dict(zip(diamond.ids.tolist(), distance[1].tolist())) == {"s": -1, "a": 0, "b": -1, "t": 1, "u": 2}
+
+
+def test_block_search_matches_igraph_source_by_source():
+    graph = random_graph(300, 0.012, seed=11)  # sparse: ties of shortest paths and unreachable users
+    sources = np.array([0, 5, 17, 42, graph.n - 1])
+    dependency, distance = source_dependencies(graph.adjacency, graph.adjacency.T.tocsr(), sources)
+    directed = graph.igraph(directed=True)
+    for row, source in enumerate(sources):
+        expected = np.asarray(directed.betweenness(directed=True, sources=[int(source)]))
+        np.testing.assert_allclose(dependency[row], expected, rtol=1e-9, atol=1e-9)
+        hops = np.asarray(directed.distances(source=[int(source)], mode="out")[0], dtype=float)
+        np.testing.assert_array_equal(distance[row], np.where(np.isfinite(hops), hops, -1))
 
 
 def test_the_bridge_between_two_cliques():

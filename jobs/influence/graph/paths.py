@@ -12,12 +12,13 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.sparse import csgraph
+from scipy import sparse
 
 from influence.graph.structure import EdgeList
 
-# Rows of the distance matrix computed at once: bounds the driver memory to ~160 MB.
-_DISTANCE_CELLS_PER_BATCH = 20_000_000
+# Sources x users held at once by a block search (distances, path counts, dependencies):
+# ~40 MB per block, small enough to stay in cache-friendly reach (64 sources at 30,000 users).
+_CELLS_PER_BLOCK = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def sampled_path_centralities(graph: EdgeList, *, samples: int, delta: float, se
     Estimator (Brandes and Pich, "Centrality estimation in large networks", Int. J.
     Bifurcation and Chaos 2007; Eppstein and Wang 2004 for closeness): draw sources s_1..s_k
     uniformly with replacement; from each, one breadth-first search gives the dependencies
-    delta_s(v) (Brandes' backward pass, igraph) and the distances d(s, v) (scipy). With
+    delta_s(v) and the distances d(s, v) (``source_dependencies``). With
     X_i(v) = n delta_{s_i}(v) / ((n-1)(n-2)) and Y_i(v) = n / (d(s_i, v) (n-1)), the means
     of X and Y are unbiased for the normalised betweenness and harmonic closeness.
 
@@ -127,29 +128,27 @@ def sampled_path_centralities(graph: EdgeList, *, samples: int, delta: float, se
     exactly 0 with error 0.
 
     Cost: O(k m) time (one BFS and one dependency pass per distinct source), O(n + m)
-    memory plus a bounded block of distances.
+    memory plus a bounded block of sources x users.
     """
     n, k = graph.n, samples
     rng = np.random.default_rng(seed)
     sources, multiplicity = np.unique(rng.integers(0, n, size=k), return_counts=True)
-    directed = graph.igraph(directed=True)
     adjacency = graph.adjacency
+    towards = adjacency.T.tocsr()
     between_sum, between_sq = np.zeros(n), np.zeros(n)
     harmonic_sum, harmonic_sq = np.zeros(n), np.zeros(n)
     scale = n / ((n - 1) * (n - 2))
-    batch = max(1, _DISTANCE_CELLS_PER_BATCH // n)
-    for start in range(0, len(sources), batch):
-        block = sources[start:start + batch]
-        weights = multiplicity[start:start + batch]
-        distances = csgraph.shortest_path(adjacency, method="D", directed=True, unweighted=True, indices=block)
+    block = max(1, _CELLS_PER_BLOCK // n)
+    for start in range(0, len(sources), block):
+        weights = multiplicity[start:start + block]
+        dependency, distance = source_dependencies(adjacency, towards, sources[start:start + block])
+        dependency *= scale
+        between_sum += weights @ dependency
+        between_sq += weights @ (dependency * dependency)
         with np.errstate(divide="ignore"):
-            inverse = np.where(np.isfinite(distances) & (distances > 0), 1.0 / distances, 0.0) * (n / (n - 1))
+            inverse = np.where(distance > 0, 1.0 / distance, 0.0) * (n / (n - 1))
         harmonic_sum += weights @ inverse
         harmonic_sq += weights @ (inverse * inverse)
-        for source, count in zip(block, weights):
-            dependency = np.asarray(directed.betweenness(directed=True, sources=[int(source)])) * scale
-            between_sum += count * dependency
-            between_sq += count * dependency * dependency
 
     betweenness, harmonic = between_sum / k, harmonic_sum / k
     value_range = n / (n - 1)
@@ -161,6 +160,65 @@ def sampled_path_centralities(graph: EdgeList, *, samples: int, delta: float, se
         harmonic_sum, harmonic_sq, k, value_range, delta / max(1, int(reachable.sum()))), 0.0)
     return PathCentralities(betweenness, betweenness_error, harmonic, harmonic_error, "sampled", k,
                             len(sources), delta)
+
+
+def source_dependencies(adjacency: sparse.csr_matrix, towards: sparse.csr_matrix,
+                        sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Brandes' dependencies and hop distances from each of a block of sources, searched together.
+
+    Output, one row per source s and one column per node v: ``dependency[s, v]`` is
+    delta_s(v) = sum over targets t != s, v of sigma_st(v) / sigma_st (0 at s itself), and
+    ``distance[s, v]`` the hops from s to v (-1 when unreachable). ``adjacency`` holds 1 for
+    every edge u -> v and ``towards`` is its transpose; weights are not used.
+
+    Brandes, "A faster algorithm for betweenness centrality", J. Math. Sociol. 2001: a BFS
+    that counts shortest paths sigma level by level, then the dependencies accumulated
+    back from the farthest level. Here each level of every source in the block is one
+    sparse matrix product (the frontier's path counts times the adjacency, and back
+    through its transpose), the batched algebraic form of Buluc and Gilbert, "The
+    Combinatorial BLAS: design, implementation, and applications", IJHPCA 2011. Exact
+    (floating point sums). Cost: O(b m) time for b sources, as b separate searches, in
+    about 2 x diameter sparse products instead of b library calls; O(b n) memory. Measured
+    twice as fast as igraph's betweenness and distance calls per source on this project's
+    graphs, whose per-call set-up is O(m).
+    """
+    b, n = len(sources), adjacency.shape[0]
+    rows = np.arange(b)
+    distance = np.full(b * n, -1, dtype=np.int32)
+    paths = np.zeros(b * n)  # sigma: shortest paths from the row's source
+    start = rows * n + sources
+    distance[start], paths[start] = 0, 1.0
+    levels = [start]  # flat (source, node) cells of each BFS level
+    frontier = _block_rows(np.ones(b), rows, np.asarray(sources), b, n)
+    while True:
+        reached = frontier @ adjacency  # path counts into every successor of the frontier
+        reached_rows = np.repeat(rows, np.diff(reached.indptr))
+        cells = reached_rows * n + reached.indices
+        new = distance[cells] < 0
+        if not new.any():
+            break
+        cells, counts = cells[new], reached.data[new]
+        distance[cells], paths[cells] = len(levels), counts
+        levels.append(cells)
+        frontier = _block_rows(counts, reached_rows[new], reached.indices[new], b, n)
+    dependency = np.zeros(b * n)
+    for level in range(len(levels) - 1, 0, -1):
+        cells = levels[level]
+        owners, nodes = np.divmod(cells, n)
+        share = _block_rows((1.0 + dependency[cells]) / paths[cells], owners, nodes, b, n) @ towards
+        back = np.repeat(rows, np.diff(share.indptr)) * n + share.indices
+        parent = distance[back] == level - 1
+        back = back[parent]
+        dependency[back] = paths[back] * share.data[parent]
+    dependency[start] = 0.0
+    return dependency.reshape(b, n), distance.reshape(b, n)
+
+
+def _block_rows(values: np.ndarray, rows: np.ndarray, columns: np.ndarray, b: int, n: int) -> sparse.csr_matrix:
+    """A b x n CSR matrix from entries already ordered by row (no sort, no duplicates)."""
+    indptr = np.zeros(b + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=b), out=indptr[1:])
+    return sparse.csr_matrix((values, columns, indptr), shape=(b, n))
 
 
 def empirical_bernstein(total: np.ndarray, total_sq: np.ndarray, k: int, value_range: float,

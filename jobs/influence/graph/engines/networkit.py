@@ -1,11 +1,11 @@
 """The single-machine engine: the edge list to the driver through Arrow, compiled libraries there.
 
 The aggregated graph of a window is usually far smaller than the interaction log. Moved
-to the driver, it is computed with scipy sparse (PageRank, reach) and igraph's C core
-(shortest paths, Leiden, cores), 30-1000x faster than the same algorithms as Spark joins.
-networkit finds the exact top harmonic closeness; igraph measured 2-3x faster than
-networkit for exact betweenness and harmonic closeness of every node on this machine, so
-it does that work.
+to the driver, it is computed with scipy sparse (PageRank, reach, sampled shortest paths)
+and igraph's C core (exact shortest paths, Leiden, cores), 30-1000x faster than the same
+algorithms as Spark joins. networkit finds the exact top harmonic closeness; igraph
+measured 2-3x faster than networkit for exact betweenness and harmonic closeness of every
+node on this machine, so it does that work.
 """
 
 from __future__ import annotations
