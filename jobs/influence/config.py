@@ -67,6 +67,8 @@ class PathSettings(_Strict):
     delta: float = Field(0.1, gt=0, lt=1)
     # When sampled, this many users of highest harmonic closeness still get exact values.
     harmonic_exact_top: int = Field(100, ge=0)
+    # Processes sharing the sampled searches (the driver's cores sit idle meanwhile); 0: one per core.
+    workers: int = Field(0, ge=0)
 
 
 class ReachSettings(_Strict):

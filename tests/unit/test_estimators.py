@@ -67,6 +67,13 @@ def test_the_same_seed_gives_the_same_estimates(graph, sampled):
     np.testing.assert_array_equal(again.harmonic_error, sampled.harmonic_error)
 
 
+def test_worker_processes_share_the_sources_and_agree(graph, sampled):
+    shared = sampled_path_centralities(graph, samples=1_000, delta=DELTA, seed=20260630, workers=2)
+    for name in ("betweenness", "betweenness_error", "harmonic", "harmonic_error"):
+        np.testing.assert_allclose(getattr(shared, name), getattr(sampled, name), rtol=1e-12, atol=1e-15)
+    assert (shared.draws, shared.sources) == (sampled.draws, sampled.sources)
+
+
 def test_reach_sketch_bounds_hold_and_track_the_exact_count(graph):
     exact = exact_reach_2hop(graph)
     estimate, error = estimated_reach_2hop(graph, sketch_size=256, delta=DELTA, seed=3)

@@ -9,6 +9,8 @@ bound that holds for all users at once with probability at least ``1 - delta``.
 from __future__ import annotations
 
 import math
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -43,7 +45,7 @@ class PathCentralities:
 
 
 def path_centralities(graph: EdgeList, *, exact_max_work: float, samples: int, delta: float, seed: int,
-                      harmonic_exact_top: int = 0) -> PathCentralities:
+                      harmonic_exact_top: int = 0, workers: int = 1) -> PathCentralities:
     """Exact when ``n * m <= exact_max_work`` (or when ``samples >= n``), else sampled.
 
     When sampled, the ``harmonic_exact_top`` users of highest harmonic closeness get their
@@ -51,7 +53,7 @@ def path_centralities(graph: EdgeList, *, exact_max_work: float, samples: int, d
     """
     if graph.n * graph.m <= exact_max_work or samples >= graph.n:
         return exact_path_centralities(graph)
-    sampled = sampled_path_centralities(graph, samples=samples, delta=delta, seed=seed)
+    sampled = sampled_path_centralities(graph, samples=samples, delta=delta, seed=seed, workers=workers)
     if harmonic_exact_top <= 0:
         return sampled
     nodes, values = exact_top_harmonic(graph, harmonic_exact_top)
@@ -108,7 +110,8 @@ def exact_path_centralities(graph: EdgeList) -> PathCentralities:
     return PathCentralities(betweenness, zeros, harmonic, zeros.copy(), "exact", 0, 0, 0.0)
 
 
-def sampled_path_centralities(graph: EdgeList, *, samples: int, delta: float, seed: int) -> PathCentralities:
+def sampled_path_centralities(graph: EdgeList, *, samples: int, delta: float, seed: int,
+                              workers: int = 1) -> PathCentralities:
     """Betweenness and harmonic closeness estimated from ``samples`` random sources.
 
     Estimator (Brandes and Pich, "Centrality estimation in large networks", Int. J.
@@ -127,28 +130,26 @@ def sampled_path_centralities(graph: EdgeList, *, samples: int, delta: float, se
     values are small. Users with no in-edges (or, for betweenness, no out-edges) are
     exactly 0 with error 0.
 
-    Cost: O(k m) time (one BFS and one dependency pass per distinct source), O(n + m)
-    memory plus a bounded block of sources x users.
+    Cost: O(k m) time (one BFS and one dependency pass per distinct source), shared
+    between ``workers`` processes; O(n + m) memory per worker plus a bounded block of
+    sources x users.
     """
     n, k = graph.n, samples
     rng = np.random.default_rng(seed)
     sources, multiplicity = np.unique(rng.integers(0, n, size=k), return_counts=True)
-    adjacency = graph.adjacency
-    towards = adjacency.T.tocsr()
-    between_sum, between_sq = np.zeros(n), np.zeros(n)
-    harmonic_sum, harmonic_sq = np.zeros(n), np.zeros(n)
-    scale = n / ((n - 1) * (n - 2))
     block = max(1, _CELLS_PER_BLOCK // n)
-    for start in range(0, len(sources), block):
-        weights = multiplicity[start:start + block]
-        dependency, distance = source_dependencies(adjacency, towards, sources[start:start + block])
-        dependency *= scale
-        between_sum += weights @ dependency
-        between_sq += weights @ (dependency * dependency)
-        with np.errstate(divide="ignore"):
-            inverse = np.where(distance > 0, 1.0 / distance, 0.0) * (n / (n - 1))
-        harmonic_sum += weights @ inverse
-        harmonic_sq += weights @ (inverse * inverse)
+    blocks = [(sources[i:i + block], multiplicity[i:i + block]) for i in range(0, len(sources), block)]
+    workers = max(1, min(workers, len(blocks)))
+    # Contiguous shares of the blocks, summed in a fixed order: the same estimates for a given
+    # number of workers, whatever order they finish in.
+    shares = [blocks[i * len(blocks) // workers:(i + 1) * len(blocks) // workers] for i in range(workers)]
+    if workers == 1:
+        partial = [_sampled_sums(graph.adjacency, shares[0])]
+    else:
+        spawn = multiprocessing.get_context("spawn")  # no fork of a driver that runs JVM gateway threads
+        with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+            partial = list(pool.map(_sampled_sums, [graph.adjacency] * workers, shares))
+    between_sum, between_sq, harmonic_sum, harmonic_sq = np.sum(partial, axis=0)
 
     betweenness, harmonic = between_sum / k, harmonic_sum / k
     value_range = n / (n - 1)
@@ -160,6 +161,24 @@ def sampled_path_centralities(graph: EdgeList, *, samples: int, delta: float, se
         harmonic_sum, harmonic_sq, k, value_range, delta / max(1, int(reachable.sum()))), 0.0)
     return PathCentralities(betweenness, betweenness_error, harmonic, harmonic_error, "sampled", k,
                             len(sources), delta)
+
+
+def _sampled_sums(adjacency: sparse.csr_matrix,
+                  blocks: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Per user, over the blocks' sources counted with multiplicity: sum and sum of squares
+    of X (normalised dependencies) and of Y (normalised inverse distances), as 4 rows."""
+    n = adjacency.shape[0]
+    towards = adjacency.T.tocsr()
+    sums = np.zeros((4, n))
+    scale = n / ((n - 1) * (n - 2))
+    for sources, weights in blocks:
+        dependency, distance = source_dependencies(adjacency, towards, sources)
+        dependency *= scale
+        with np.errstate(divide="ignore"):
+            inverse = np.where(distance > 0, 1.0 / distance, 0.0) * (n / (n - 1))
+        sums += np.stack([weights @ dependency, weights @ (dependency * dependency),
+                          weights @ inverse, weights @ (inverse * inverse)])
+    return sums
 
 
 def source_dependencies(adjacency: sparse.csr_matrix, towards: sparse.csr_matrix,

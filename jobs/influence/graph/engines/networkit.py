@@ -10,6 +10,7 @@ node on this machine, so it does that work.
 
 from __future__ import annotations
 
+import os
 import time
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -70,7 +71,8 @@ def compute_metrics(graph: EdgeList, settings: Settings, *, seed: int,
     with _timed(stage_seconds, "paths"):
         paths = path_centralities(graph, exact_max_work=settings.paths.exact_max_work,
                                   samples=settings.paths.samples, delta=settings.paths.delta, seed=seed,
-                                  harmonic_exact_top=settings.paths.harmonic_exact_top)
+                                  harmonic_exact_top=settings.paths.harmonic_exact_top,
+                                  workers=settings.paths.workers or os.cpu_count() or 1)
     with _timed(stage_seconds, "reach"):
         reach = reach_2hop(graph, exact_max_paths=settings.reach.exact_max_paths,
                            sketch_size=settings.reach.sketch_size, delta=settings.reach.delta, seed=seed + 1)
