@@ -87,10 +87,18 @@ def _progress(quiet: bool = False) -> Iterator[Any]:
         yield step
 
 
-def _execute(config: Optional[Path], master: Optional[str], quiet: bool, work: Callable[..., Any]) -> Any:
-    """Load the settings, start Spark and run ``work(spark, settings, step)`` with progress."""
+def _execute(config: Optional[Path], master: Optional[str], quiet: bool, work: Callable[..., Any],
+             audits: tuple[str, ...] = ()) -> Any:
+    """Load the settings, start Spark and run ``work(spark, settings, step)`` with progress.
+
+    ``audits`` names the tables whose audits ``work`` runs: they are built while Spark starts.
+    """
     with _user_errors():
         settings = _settings(config, master)
+        if audits:
+            from influence import quality
+
+            quality.prepare(*audits)
         with _progress(quiet=quiet) as step:
             with step("start Spark"):
                 from influence.spark import get_spark
@@ -258,7 +266,7 @@ def ingest(
                 return []
         return pipeline.run(spark, settings, lake, inputs, profile, step=step)
 
-    reports = _execute(config, master, as_json, work)
+    reports = _execute(config, master, as_json, work, audits=pipeline.AUDITED)
     if as_json:
         _print_json([r.as_dict() for r in reports])
     elif reports:
@@ -292,7 +300,8 @@ def score(
     as_of_date = _parse_as_of(as_of)
     _preflight(bronze_of=lake)
     report = _execute(config, master, as_json, lambda spark, settings, step: pipeline.run(
-        spark, settings, lake, as_of_date, window_days, engine and engine.value, step=step))
+        spark, settings, lake, as_of_date, window_days, engine and engine.value, step=step),
+        audits=pipeline.AUDITED)
     if as_json:
         _print_json(asdict(report))
     else:
@@ -315,7 +324,8 @@ def run(
     as_of_date = _parse_as_of(as_of)
     _preflight(inputs)
     report = _execute(config, master, as_json, lambda spark, settings, step: pipeline.run(
-        spark, settings, lake, inputs, as_of_date, engine and engine.value, step=step))
+        spark, settings, lake, inputs, as_of_date, engine and engine.value, step=step),
+        audits=pipeline.AUDITED)
     scored = report.scored
     if as_json:
         _print_json({"inputs": report.inputs, "ingested": [r.as_dict() for r in report.ingested],
@@ -403,7 +413,8 @@ def backfill(
         pipeline.dates(first, last)  # a bad range fails before Spark starts
     _preflight(bronze_of=lake)
     reports = _execute(config, master, as_json, lambda spark, settings, step: pipeline.run(
-        spark, settings, lake, first, last, window_days, engine and engine.value, step=step))
+        spark, settings, lake, first, last, window_days, engine and engine.value, step=step),
+        audits=pipeline.AUDITED)
     if as_json:
         _print_json([asdict(r) for r in reports])
         return

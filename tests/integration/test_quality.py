@@ -17,6 +17,17 @@ def test_good_rows_pass_every_derived_expectation(spark):
     assert outcome.evaluated == len(quality.expectations_for(tables.table(tables.SCORES)))
 
 
+def test_a_suite_prepared_in_the_background_is_the_one_that_audits(spark):
+    for built in (quality._context, quality._suite, quality._validation):
+        built.cache_clear()
+    quality.prepare(tables.SCORES).join()
+    assert [suite.name for suite in quality._context().suites.all()] == [f"{tables.SCORES} contract"]
+    broken = [{"as_of_date": DAY, "user_id": "a", "pagerank": 1.7, "rank": 1}]
+    with pytest.raises(AuditFailed, match="expect_column_values_to_be_between on pagerank"):
+        quality.require(rows(spark, tables.SCORES, broken), tables.SCORES)
+    assert [suite.name for suite in quality._context().suites.all()] == [f"{tables.SCORES} contract"]
+
+
 def test_broken_rows_fail_with_a_readable_summary(spark):
     broken = [{"as_of_date": DAY, "user_id": "a", "pagerank": 1.7, "rank": 1},   # pagerank above 1
               {"as_of_date": DAY, "user_id": "a", "pagerank": 0.1, "rank": 2}]   # same user twice on one date

@@ -11,6 +11,8 @@ from influence.config import Settings
 from influence.errors import InfluenceError
 from influence.pipelines import Step, no_progress, score
 
+AUDITED = score.AUDITED
+
 MAX_DATES = 3660
 
 

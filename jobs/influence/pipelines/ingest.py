@@ -20,6 +20,9 @@ from influence.privacy import pseudonymization_key
 from influence.profiles import infer_profile, load_profile
 from influence.transforms.interactions import check_lines, split_checked
 
+AUDITED = (tables.INTERACTIONS,)  # the tables whose candidate rows an ingest audits
+
+
 @dataclass(frozen=True)
 class FileReport:
     path: str

@@ -12,6 +12,8 @@ from influence import generate
 from influence.config import Settings
 from influence.pipelines import Step, ingest, no_progress, score
 
+AUDITED = ingest.AUDITED + score.AUDITED
+
 SAMPLE_FOLDER = "_sample"
 
 

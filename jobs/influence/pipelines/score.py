@@ -25,6 +25,9 @@ from influence.transforms.lists import LISTS, list_rows
 from influence.transforms.roles import memberships, role_rows, scoped, with_role_changes
 from influence.transforms.scores import assemble_scores, network_summary, spearman
 
+# The tables whose candidate rows a score audits before it publishes them.
+AUDITED = (tables.EDGES, tables.IMPRESSIONS, tables.SCORES, tables.SEGMENTS, tables.NETWORK_SUMMARY)
+
 
 @dataclass(frozen=True)
 class ScoreReport:
