@@ -95,7 +95,9 @@ def _execute(config: Optional[Path], master: Optional[str], quiet: bool, work: C
     """
     with _user_errors():
         settings = _settings(config, master)
-        if audits:
+        from influence.spark import submitted
+
+        if audits and not submitted():  # under spark-submit the JVM is up already: nothing to overlap
             from influence import quality
 
             quality.prepare(*audits)
