@@ -95,7 +95,7 @@ def _execute(config: Optional[Path], master: Optional[str], quiet: bool, work: C
     """
     with _user_errors():
         settings = _settings(config, master)
-        from influence.spark import submitted
+        from influence.spark import get_spark, submitted
 
         if audits and not submitted():  # under spark-submit the JVM is up already: nothing to overlap
             from influence import quality
@@ -103,8 +103,6 @@ def _execute(config: Optional[Path], master: Optional[str], quiet: bool, work: C
             quality.prepare(*audits)
         with _progress(quiet=quiet) as step:
             with step("start Spark"):
-                from influence.spark import get_spark
-
                 spark = get_spark(settings)
             return work(spark, settings, step)
 
