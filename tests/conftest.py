@@ -11,6 +11,8 @@ import pytest
 
 from influence.config import Settings, load_config
 
+pytest_plugins = ["tests.budget"]
+
 # The generated sample scored on two dates two weeks apart, so that lists, rank changes and
 # the report have a previous date to compare with.
 SAMPLE_FIRST, SAMPLE_SECOND = date(2026, 6, 16), date(2026, 6, 30)
