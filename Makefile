@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 # Where Ivy caches the Delta JARs, shared by every clone on this machine.
 export INFLUENCE_JARS_CACHE ?= $(HOME)/.cache/influence/jars
 
-.PHONY: setup browser run test lock clean
+.PHONY: setup browser run test test-fast lock clean
 
 ## setup: .venv with the locked dependencies, the project (editable) and the JVM packages
 setup: $(VENV)/.installed
@@ -35,9 +35,18 @@ browser:
 	  { $$SUDO apt-get update -q >/dev/null && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; \
 	  command -v chromium >/dev/null || { echo "error: chromium could not be installed (apt-get install chromium)"; exit 1; }; }
 
-## test: the whole test suite
+# The suite runs in this many pytest-xdist workers, each with its own local SparkSession;
+# a module's tests stay in one worker, so its module-scoped lakes are built once. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+## test: the whole test suite (budget: 25 minutes on 2 cores; tests/README.md)
 test: setup browser
-	$(BIN)/python -m pytest
+	$(PYTEST)
+
+## test-fast: the unit tests and the quick integration tests, for the inner loop (under 5 minutes)
+test-fast: setup browser
+	$(PYTEST) -m "not slow"
 
 ## lock: recompile requirements.lock from the pins in pyproject.toml
 lock:

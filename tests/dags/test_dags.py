@@ -20,6 +20,8 @@ import pytest
 
 from influence import generate
 
+pytestmark = pytest.mark.slow  # see tests/README.md: not in `make test-fast`
+
 REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "dags"
 BIN = Path(sys.executable).parent

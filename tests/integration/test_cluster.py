@@ -4,6 +4,8 @@ import pytest
 
 from bench import cluster
 
+pytestmark = pytest.mark.slow  # see tests/README.md: not in `make test-fast`
+
 
 @pytest.mark.cluster
 def test_score_on_a_standalone_cluster_equals_a_local_run(tmp_path):

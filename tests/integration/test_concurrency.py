@@ -9,11 +9,14 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import pytest
 from pyspark.testing import assertDataFrameEqual
 
 from influence import generate, tables
 from influence.pipelines import ingest, score
 from tests.lakes import duplicate_keys, stable_rows
+
+pytestmark = pytest.mark.slow  # see tests/README.md: not in `make test-fast`
 
 SCRIPT = Path(sys.executable).with_name("influence")
 END = date(2026, 6, 30)

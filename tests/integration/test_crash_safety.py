@@ -26,6 +26,8 @@ from influence.cli import app
 from influence.io.claims import CLAIMS_FOLDER, STAGING_FOLDER
 from tests.lakes import lake_rows
 
+pytestmark = pytest.mark.slow  # see tests/README.md: not in `make test-fast`
+
 AS_OF = "2026-06-30"
 BAD_LINES = "this is not an interaction\nu1 u2 not-a-time\nu3 u3 1782727200 message\n"
 # The killed runs use the settings of the test session's Spark, so that their rows can be

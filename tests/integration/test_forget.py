@@ -20,6 +20,8 @@ from typer.testing import CliRunner
 from influence import tables
 from influence.cli import app
 
+pytestmark = pytest.mark.slow  # see tests/README.md: not in `make test-fast`
+
 GONE = "aaa.alice"  # the smallest id, so her community is named after her
 START = 1782000000  # 2026-06-21 UTC
 AS_OF = "2026-06-30"

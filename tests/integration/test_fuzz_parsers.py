@@ -28,6 +28,8 @@ from influence.io import exports
 from influence.profiles import load_profile
 from influence.transforms.interactions import check_lines, split_checked
 
+pytestmark = pytest.mark.slow  # see tests/README.md: not in `make test-fast`
+
 NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
 # Small enough that some mutated lines go over it and are quarantined by framing.
 LIMITS = exports.Limits(max_line_bytes=512, max_decompressed_bytes=1 << 20)

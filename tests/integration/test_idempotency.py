@@ -21,6 +21,8 @@ from influence import tables
 from influence.cli import app
 from tests.lakes import assert_same_rows, snapshot, versions
 
+pytestmark = pytest.mark.slow  # see tests/README.md: not in `make test-fast`
+
 END = date(2026, 6, 30)
 
 

@@ -20,6 +20,8 @@ from influence.pipelines import ingest, score
 from influence.pipelines import maintain as maintenance
 from tests.lakes import stable_rows, versions
 
+pytestmark = pytest.mark.slow  # see tests/README.md: not in `make test-fast`
+
 END = date(2026, 6, 30)
 GOLD = (tables.SCORES, tables.SEGMENTS, tables.IMPRESSIONS, tables.NETWORK_SUMMARY)
 

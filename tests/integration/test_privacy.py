@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from pyspark.sql import functions as F
 from typer.testing import CliRunner
@@ -15,6 +16,8 @@ from typer.testing import CliRunner
 from influence import tables
 from influence.cli import app
 from influence.privacy import KEY_VARIABLE, pseudonym
+
+pytestmark = pytest.mark.slow  # see tests/README.md: not in `make test-fast`
 
 RAW_IDS = ["alice.raw", "bob.raw", "carol.raw", "dave.raw"]
 

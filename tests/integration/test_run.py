@@ -15,6 +15,7 @@ from influence import tables
 from influence.cli import app
 from tests.lakes import assert_same_rows, snapshot, versions
 
+pytestmark = pytest.mark.slow  # see tests/README.md: not in `make test-fast`
 
 
 @pytest.fixture(scope="module")
