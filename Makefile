@@ -35,9 +35,10 @@ browser:
 	  { $$SUDO apt-get update -q >/dev/null && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; \
 	  command -v chromium >/dev/null || { echo "error: chromium could not be installed (apt-get install chromium)"; exit 1; }; }
 
-# The suite runs in this many pytest-xdist workers, each with its own local SparkSession;
-# a module's tests stay in one worker, so its module-scoped lakes are built once. TEST_WORKERS=0 runs it in one process.
-TEST_WORKERS ?= 2
+# pytest-xdist workers, each with its own local SparkSession; a module's tests stay in one
+# worker, so its module-scoped lakes are built once. 0 (the default) runs the suite in this
+# process: on 2 cores the suite is CPU-bound and two workers gained nothing (tests/README.md).
+TEST_WORKERS ?= 0
 PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## test: the whole test suite (budget: 25 minutes on 2 cores; tests/README.md)

@@ -70,3 +70,4 @@ def two_date_lake(spark, tmp_path_factory) -> Path:
     assert second.exit_code == 0, second.output
     return lake
 
+

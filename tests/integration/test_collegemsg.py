@@ -16,7 +16,7 @@ from influence.graph.structure import EdgeList
 from influence.pipelines import ingest, score
 from tests import oracles
 
-pytestmark = pytest.mark.collegemsg
+pytestmark = [pytest.mark.collegemsg, pytest.mark.slow]  # slow: ingests and scores 59,835 messages
 AS_OF = date(2004, 10, 27)
 
 
