@@ -32,12 +32,13 @@ CONFLICTS = (
 )
 
 
-def _racing_create(exc: Exception) -> bool:
-    """Another process is creating the same table: its folder exists, its log not yet."""
-    return "DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION" in str(exc)
+# What Delta raises while another process is creating the same table: its folder exists but
+# not its log yet, or its log folder exists but not its first commit yet.
+RACING_CREATE = ("DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION", "DELTA_TABLE_NOT_FOUND")
 
 
-def with_commit_retries(what: str, commit: Callable[[], Result]) -> Result:
+def with_commit_retries(what: str, commit: Callable[[], Result],
+                        racing: tuple[str, ...] = RACING_CREATE[:1]) -> Result:
     """Run a Delta commit, retrying when another writer committed first.
 
     Delta's optimistic concurrency refuses a commit that conflicts with one made since
@@ -49,7 +50,7 @@ def with_commit_retries(what: str, commit: Callable[[], Result]) -> Result:
         try:
             return commit()
         except (*CONFLICTS, AnalysisException) as exc:
-            if isinstance(exc, AnalysisException) and not _racing_create(exc):
+            if isinstance(exc, AnalysisException) and not any(code in str(exc) for code in racing):
                 raise
             if attempt == COMMIT_ATTEMPTS:
                 raise InfluenceError(f"{what}: another writer kept committing first ({attempt} attempts): "
@@ -85,7 +86,7 @@ class Lake:
         )
         if contract.partition_by:
             builder = builder.partitionedBy(*contract.partition_by)
-        return with_commit_retries(f"create {name}", builder.execute)
+        return with_commit_retries(f"create {name}", builder.execute, racing=RACING_CREATE)
 
     def read(self, name: str) -> DataFrame:
         if not self.exists(name):
