@@ -94,7 +94,7 @@ class Budget:
         for nodeid, seconds in sorted(self.per_test.items(), key=lambda item: -item[1])[:SLOWEST]:
             write(f"{seconds:7.1f}  {nodeid}")
         if jvms:
-            write("JVMs started: " + ", ".join(f"{n} {kind}" for kind, n in sorted(jvms.items())))
+            write("JVMs started (sampled, approximate): " + ", ".join(f"{n} {kind}" for kind, n in sorted(jvms.items())))
         verdict = "within" if wall <= BUDGET_SECONDS else "OVER"
         write(f"suite wall time {wall:.0f} s, {verdict} the budget of {BUDGET_SECONDS} s "
               f"({len(self.per_test)} tests; see tests/README.md)")

@@ -69,5 +69,3 @@ def two_date_lake(spark, tmp_path_factory) -> Path:
     second = CliRunner().invoke(app, ["score", "--lake", str(lake), "--as-of", SAMPLE_SECOND.isoformat()])
     assert second.exit_code == 0, second.output
     return lake
-
-
