@@ -9,6 +9,7 @@ Airflow) and a standalone cluster's masters, workers and executors.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import Counter, defaultdict
@@ -36,6 +37,7 @@ class JvmCounter(threading.Thread):
         super().__init__(daemon=True, name="jvm-counter")
         self.interval = interval
         self.seen: dict[int, str] = {}
+        self.root = os.getpid()
         self._done = threading.Event()
 
     def run(self) -> None:
@@ -52,6 +54,8 @@ class JvmCounter(threading.Thread):
                 kind = next((k for main, k in JVM_KINDS.items() if main.encode() in args), "other java")
                 if self.seen.get(_parent(entry)) == kind:
                     continue  # a JVM's child between fork and exec (Hadoop runs shell commands so)
+                if not _descends_from(entry, self.root):
+                    continue  # another run's JVM on the same machine
                 self.seen[int(entry.name)] = kind
 
     def stop(self) -> Counter:
@@ -64,6 +68,13 @@ def _parent(entry: Path) -> int | None:
         return int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
     except (OSError, IndexError, ValueError):
         return None
+
+
+def _descends_from(entry: Path, root: int) -> bool:
+    pid = _parent(entry)
+    while pid and pid != root:
+        pid = _parent(Path("/proc") / str(pid))
+    return pid == root
 
 
 class Budget:
