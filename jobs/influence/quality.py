@@ -3,6 +3,13 @@
 Every table's suite comes from its one declaration: non-nullable columns must not be
 null, declared ranges and allowed values hold, and the key is unique. Candidate rows are
 audited before they are published (write-audit-publish).
+
+Two suites per table, both from that one list of expectations: the *verdict* holds two
+``UnexpectedRowsExpectation`` queries (rows that break any column expectation, keys held
+twice), which Spark answers in a couple of jobs; the *contract* suite holds the
+expectations one by one and runs only when the verdict fails, to say which broke, how
+often and on which values. Running the contract suite on every audit cost about 1 s per
+table in GX's own bookkeeping (a 60-expectation table: 2.0 s against 0.2 s).
 """
 
 from __future__ import annotations
@@ -54,6 +61,51 @@ def expectations_for(contract: tables.Table) -> list:
     return found
 
 
+def _sql_literal(value: Any) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return repr(value)
+
+
+def _broken_by(expectation) -> str | None:
+    """A Spark SQL predicate true on the rows that break a column expectation (None: a key's)."""
+    import great_expectations as gx
+
+    column = f"`{getattr(expectation, 'column', '')}`"
+    if isinstance(expectation, gx.expectations.ExpectColumnValuesToNotBeNull):
+        return f"{column} IS NULL"
+    if isinstance(expectation, gx.expectations.ExpectColumnValuesToBeBetween):
+        # As GX: a null is not judged here, and NaN lies above every bound (Spark's order).
+        bounds = [f"{column} >= {_sql_literal(expectation.min_value)}" if expectation.min_value is not None else None,
+                  f"{column} <= {_sql_literal(expectation.max_value)}" if expectation.max_value is not None else None]
+        return f"({column} IS NOT NULL AND NOT ({' AND '.join(b for b in bounds if b)}))"
+    if isinstance(expectation, gx.expectations.ExpectColumnValuesToBeInSet):
+        return f"({column} IS NOT NULL AND {column} NOT IN ({', '.join(map(_sql_literal, expectation.value_set))}))"
+    if isinstance(expectation, (gx.expectations.ExpectColumnValuesToBeUnique,
+                                gx.expectations.ExpectCompoundColumnsToBeUnique)):
+        return None
+    raise TypeError(f"no verdict query for {type(expectation).__name__}")
+
+
+def verdict_expectations(contract: tables.Table) -> list:
+    """The contract's expectations as two queries: rows breaking any column one, keys held twice."""
+    _context()
+    import great_expectations as gx
+
+    broken = [p for p in map(_broken_by, expectations_for(contract)) if p]
+    found = []
+    if broken:
+        found.append(gx.expectations.UnexpectedRowsExpectation(
+            description=f"{contract.name}: no row breaks a column expectation of its contract",
+            unexpected_rows_query="SELECT * FROM {batch} WHERE " + " OR ".join(broken)))
+    if contract.key:
+        key = ", ".join(f"`{c}`" for c in contract.key)
+        found.append(gx.expectations.UnexpectedRowsExpectation(
+            description=f"{contract.name}: no key is held by two rows",
+            unexpected_rows_query=f"SELECT {key} FROM {{batch}} GROUP BY {key} HAVING COUNT(*) > 1"))
+    return found
+
+
 _building = threading.RLock()
 
 
@@ -85,7 +137,8 @@ def prepare(*table_names: str) -> threading.Thread:
     def build() -> None:
         try:
             for name in table_names:
-                _suite(name)
+                _suite(name, "verdict")
+                _suite(name, "contract")
         except Exception:  # noqa: BLE001 - the audit raises it again where it is handled
             pass
 
@@ -111,24 +164,30 @@ def _context():
     return context
 
 
+SUITES = {"verdict": verdict_expectations, "contract": expectations_for}
+
+
 @_built_once
-def _suite(table_name: str):
+def _suite(table_name: str, kind: str):
     import great_expectations as gx
 
-    suite = gx.ExpectationSuite(name=f"{table_name} contract", expectations=expectations_for(tables.table(table_name)))
+    suite = gx.ExpectationSuite(name=f"{table_name} {kind}", expectations=SUITES[kind](tables.table(table_name)))
     return _context().suites.add(suite)
 
 
 @_built_once
-def _validation(table_name: str):
+def _batch(table_name: str):
     # The data source reaches for the Spark session, so this part waits for it.
+    source = _context().data_sources.add_or_update_spark(name=f"candidate {table_name}")
+    return source.add_dataframe_asset(name=table_name).add_batch_definition_whole_dataframe("candidate rows")
+
+
+@_built_once
+def _validation(table_name: str, kind: str):
     import great_expectations as gx
 
-    context = _context()
-    source = context.data_sources.add_or_update_spark(name=f"candidate {table_name}")
-    batch = source.add_dataframe_asset(name=table_name).add_batch_definition_whole_dataframe("candidate rows")
-    return context.validation_definitions.add(
-        gx.ValidationDefinition(name=f"audit {table_name}", data=batch, suite=_suite(table_name)))
+    return _context().validation_definitions.add(gx.ValidationDefinition(
+        name=f"audit {table_name} ({kind})", data=_batch(table_name), suite=_suite(table_name, kind)))
 
 
 def _describe(result) -> str:
@@ -148,22 +207,23 @@ def _describe(result) -> str:
 
 
 def audit(df: DataFrame, table_name: str) -> AuditResult:
-    """Validate candidate rows against their table's suite.
+    """Validate candidate rows against their table's contract.
 
-    The first pass asks only whether each expectation holds, which GX computes in a few
-    bundled aggregations; sampling the unexpected values to describe a failure takes a
-    scan per expectation, so only a failed audit runs that second pass. The first pass
-    decides: rows that failed it fail, even if a recomputed frame passes the second.
+    The verdict suite decides (see the module docstring); only a failed verdict runs the
+    contract suite, expectation by expectation with counts and sample values, to describe
+    it. Rows that failed the verdict fail, even if a recomputed frame passes the second
+    pass. ``evaluated`` counts the contract's expectations, which the verdict covers.
     """
-    validation = _validation(table_name)
-    verdict = validation.run(batch_parameters={"dataframe": df}, result_format="BOOLEAN_ONLY")
+    args = {"batch_parameters": {"dataframe": df}}
+    evaluated = len(_suite(table_name, "contract").expectations)
+    verdict = _validation(table_name, "verdict").run(**args, result_format="BOOLEAN_ONLY")
     if verdict.success:
-        return AuditResult(table_name, True, len(verdict.results), [], verdict.to_json_dict())
-    described = validation.run(batch_parameters={"dataframe": df})
+        return AuditResult(table_name, True, evaluated, [], verdict.to_json_dict())
+    described = _validation(table_name, "contract").run(**args)
     failures = [_describe(r) for r in described.results if not r.success] or [
-        f"{_describe(r)} (not failed again by the pass that samples the values)" for r in verdict.results
-        if not r.success]
-    return AuditResult(table_name, False, len(verdict.results), failures, described.to_json_dict())
+        f"{r.expectation_config.description} (not failed again by the pass that samples the values)"
+        for r in verdict.results if not r.success]
+    return AuditResult(table_name, False, evaluated, failures, described.to_json_dict())
 
 
 def require(df: DataFrame, table_name: str) -> AuditResult:

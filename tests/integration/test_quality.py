@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+from pyspark.sql.types import StructField, StructType
 
 from influence import quality, tables
 from influence.errors import AuditFailed
@@ -18,14 +19,51 @@ def test_good_rows_pass_every_derived_expectation(spark):
 
 
 def test_a_suite_prepared_in_the_background_is_the_one_that_audits(spark):
-    for built in (quality._context, quality._suite, quality._validation):
+    for built in (quality._context, quality._suite, quality._batch, quality._validation):
         built.cache_clear()
     quality.prepare(tables.SCORES).join()
-    assert [suite.name for suite in quality._context().suites.all()] == [f"{tables.SCORES} contract"]
+    prepared = sorted(f"{tables.SCORES} {kind}" for kind in ("verdict", "contract"))
+    assert sorted(suite.name for suite in quality._context().suites.all()) == prepared
     broken = [{"as_of_date": DAY, "user_id": "a", "pagerank": 1.7, "rank": 1}]
     with pytest.raises(AuditFailed, match="expect_column_values_to_be_between on pagerank"):
         quality.require(rows(spark, tables.SCORES, broken), tables.SCORES)
-    assert [suite.name for suite in quality._context().suites.all()] == [f"{tables.SCORES} contract"]
+    assert sorted(suite.name for suite in quality._context().suites.all()) == prepared
+
+
+def _breaking(expectation, good: dict, contract) -> dict:
+    """A row that breaks just this one column expectation: a null, a value out of range or set."""
+    kind, column = type(expectation).__name__, expectation.column
+    if kind == "ExpectColumnValuesToNotBeNull":
+        return {**good, column: None}
+    if kind == "ExpectColumnValuesToBeInSet":
+        return {**good, column: "not-in-the-set"}
+    outside = expectation.max_value + 1 if expectation.max_value is not None else expectation.min_value - 1
+    numeric = {"double": float, "long": int, "int": int}[next(c.type for c in contract.columns if c.name == column)]
+    return {**good, column: numeric(outside)}
+
+
+@pytest.mark.parametrize("name", [tables.SCORES, tables.EDGES, tables.INTERACTIONS])
+def test_the_verdict_catches_every_contract_expectation_broken_alone(spark, name):
+    """The verdict's two queries stand for the contract suite: each row below breaks one column
+    expectation and nothing else (its own key), and the verdict counts every one of them."""
+    contract = tables.table(name)
+    good = rows(spark, name, [{}]).first().asDict()
+    text_keys = [c for c in contract.key if next(col.type for col in contract.columns if col.name == c) == "string"]
+    assert text_keys, f"{name}: the test makes keys distinct through a text key column"
+    column_expectations = [e for e in quality.expectations_for(contract) if hasattr(e, "column")
+                           and "Unique" not in type(e).__name__]
+    broken = [{**_breaking(e, good, contract), **{k: f"{good[k]}-{i}" for k in text_keys if k != e.column}}
+              for i, e in enumerate(column_expectations)]
+    # Every field nullable, so that the rows can carry the nulls the contract forbids.
+    loose = StructType([StructField(f.name, f.dataType, True) for f in contract.schema.fields])
+    candidate = spark.createDataFrame([tuple(r[c] for c in contract.column_names) for r in [good, *broken]], loose)
+    verdict = quality._validation(name, "verdict").run(batch_parameters={"dataframe": candidate},
+                                                       result_format="SUMMARY")
+    by_query = {r.expectation_config.description.split(": ", 1)[1]: r for r in verdict.results}
+    assert by_query["no row breaks a column expectation of its contract"].result["observed_value"] == len(broken)
+    assert by_query["no key is held by two rows"].success  # every key above is distinct ...
+    twice = quality._validation(name, "verdict").run(batch_parameters={"dataframe": rows(spark, name, [good, good])})
+    assert [r.success for r in twice.results] == [True, False]  # ... and one held twice is caught
 
 
 def test_broken_rows_fail_with_a_readable_summary(spark):

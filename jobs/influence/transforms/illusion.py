@@ -11,16 +11,19 @@ For a trait (users who used a topic, or users who engaged a given account):
 - ``meaningful`` is false when prevalence is 50% or more (a real majority is no illusion);
 - contributors: holders ranked by how many users under the illusion engage them.
 
-Cost: the distinct engaged pairs once, then per trait one join with the holders and two
-aggregations, O(m) each.
+Cost: the distinct engaged pairs once, then every trait together: one join of the pairs with
+the (trait, holder) rows and a few aggregations over them, O(m + sum of holders' in-degrees),
+answered by a single collect whatever the number of traits.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Iterable
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.window import Window
 
 
 def trait_holders(trait: str, window_interactions: DataFrame, edges: DataFrame) -> DataFrame:
@@ -50,48 +53,53 @@ def engaged_pairs(edges: DataFrame) -> DataFrame:
     return edges.where(F.col("src") != F.col("dst")).select("src", "dst").distinct()
 
 
-def majority_illusion(trait: str, holders: DataFrame, pairs: DataFrame, users: DataFrame, n_users: int, *,
-                      contributors: int) -> dict[str, Any]:
-    """The figures of one trait (see the module docstring).
-
-    ``pairs`` comes from :func:`engaged_pairs`; ``users`` has ``user_id`` and ``n_users``
-    rows (passed in so each trait costs three Spark jobs, not four).
-    """
-    holding = holders.join(users.select("user_id"), "user_id").withColumn("holds", F.lit(True))
-    engaged = pairs.join(holding.select(F.col("user_id").alias("dst"), "holds"), "dst", "left")
-    per_engager = engaged.groupBy("src").agg(
-        F.count(F.lit(1)).alias("engaged"), F.count("holds").alias("engaged_holders"))
-    illusion = per_engager.where(F.col("engaged_holders") * 2 > F.col("engaged"))
-    n_holders = holding.count()
-    counts = per_engager.agg(F.count(F.lit(1)).alias("engagers"),
-                             F.count_if(F.col("engaged_holders") * 2 > F.col("engaged")).alias("under")).first()
-    top = (engaged.where(F.col("holds")).join(illusion.select("src"), "src")
-           .groupBy("dst").agg(F.count(F.lit(1)).alias("seen_by"))
-           .orderBy(F.col("seen_by").desc(), F.col("dst")).limit(contributors).collect())
-    engagers, under = int(counts["engagers"] or 0), int(counts["under"] or 0)
-    prevalence = n_holders / n_users if n_users else 0.0
-    return {
-        "trait": trait,
-        "holders": n_holders,
-        "prevalence": prevalence,
-        "engagers": engagers,
-        "under_illusion": under,
-        "illusion_share": under / engagers if engagers else 0.0,
-        "meaningful": prevalence < 0.5,
-        "contributors": [r["dst"] for r in top],
-        "contributor_counts": [int(r["seen_by"]) for r in top],
-    }
-
-
 def illusions(traits: Iterable[str], window_interactions: DataFrame, edges: DataFrame, users: DataFrame,
               n_users: int, *, contributors: int) -> list[dict[str, Any]]:
-    """The figures of every trait, in the given order, each trait once."""
+    """The figures of every trait (see the module docstring), in the given order, each trait once.
+
+    ``users`` has ``user_id`` and ``n_users`` rows. One Spark action for all the traits: a
+    trait per job would cost a dozen jobs each on a graph of any size.
+    """
     unique = list(dict.fromkeys(traits))
     if not unique:
         return []
-    pairs = engaged_pairs(edges).cache()
-    try:
-        return [majority_illusion(t, trait_holders(t, window_interactions, edges), pairs, users, n_users,
-                                  contributors=contributors) for t in unique]
-    finally:
-        pairs.unpersist()
+    holders = functools.reduce(DataFrame.unionByName, [
+        trait_holders(t, window_interactions, edges).withColumn("trait", F.lit(t)) for t in unique])
+    holding = holders.join(users.select("user_id"), "user_id").select("trait", F.col("user_id").alias("dst"))
+    pairs = engaged_pairs(edges)
+    engaged = pairs.groupBy("src").agg(F.count(F.lit(1)).alias("engaged"))
+    held = pairs.join(holding, "dst")  # a pair whose engaged account holds the trait, per trait
+    under = (held.groupBy("trait", "src").agg(F.count(F.lit(1)).alias("engaged_holders")).join(engaged, "src")
+             .where(F.col("engaged_holders") * 2 > F.col("engaged")).select("trait", "src"))
+    seen = held.join(under, ["trait", "src"]).groupBy("trait", "dst").agg(F.count(F.lit(1)).alias("value"))
+    ranked = Window.partitionBy("trait").orderBy(F.col("value").desc(), F.col("dst"))
+    top = seen.withColumn("place", F.row_number().over(ranked)).where(F.col("place") <= contributors)
+    no_dst = F.lit(None).cast("string").alias("dst")
+    figures = (
+        holding.groupBy("trait").count().select(F.lit("holders").alias("kind"), "trait", no_dst,
+                                                F.col("count").alias("value"))
+        .unionByName(under.groupBy("trait").count().select(F.lit("under").alias("kind"), "trait", no_dst,
+                                                           F.col("count").alias("value")))
+        .unionByName(engaged.agg(F.count(F.lit(1)).alias("value")).select(
+            F.lit("engagers").alias("kind"), F.lit(None).cast("string").alias("trait"), no_dst, "value"))
+        .unionByName(top.select(F.lit("contributor").alias("kind"), "trait", "dst", "value"))
+    ).collect()
+    count = {(r["kind"], r["trait"]): int(r["value"]) for r in figures if r["kind"] != "contributor"}
+    engagers = count.get(("engagers", None), 0)
+    found = []
+    for trait in unique:
+        n_holders, n_under = count.get(("holders", trait), 0), count.get(("under", trait), 0)
+        seen_by = sorted(((-r["value"], r["dst"]) for r in figures if r["kind"] == "contributor" and r["trait"] == trait))
+        prevalence = n_holders / n_users if n_users else 0.0
+        found.append({
+            "trait": trait,
+            "holders": n_holders,
+            "prevalence": prevalence,
+            "engagers": engagers,
+            "under_illusion": n_under,
+            "illusion_share": n_under / engagers if engagers else 0.0,
+            "meaningful": prevalence < 0.5,
+            "contributors": [dst for _, dst in seen_by],
+            "contributor_counts": [-negative for negative, _ in seen_by],
+        })
+    return found
