@@ -5,6 +5,12 @@ seen from outside, in the lake folder: a staging file, a data file written but n
 committed, a commit of one table before the next. Afterwards every table must read and
 hold its old rows or its new rows, never a mix, and rerunning the same command must
 leave exactly the rows of an undisturbed run.
+
+The points of one command share one process: at each but the last the group is stopped
+(SIGSTOP), the lake folder copied and the group continued; at the last it is killed.
+A stopped process writes nothing more and a killed one flushes nothing, so the copy
+holds exactly the files a SIGKILL at that moment would leave; the copy's lock files are
+held by no one, as a dead process's are (the kernel drops flocks with the process).
 """
 
 from __future__ import annotations
@@ -72,23 +78,38 @@ def _data_files(table: Path) -> int:
     return sum(1 for f in table.rglob("*.parquet") if "_delta_log" not in f.parts)
 
 
-def _run_until(args: list[str], reached: Callable[[], bool], log: Path, timeout: float = 900) -> bool:
-    """Start ``influence ARGS`` in its own process group; SIGKILL the group once ``reached()``.
+def _stop_at(args: list[str], points: dict[str, Callable[[], bool]], lake: Path, log: Path,
+             timeout: float = 900) -> dict[str, Path]:
+    """Start ``influence ARGS`` in its own process group; at each point in turn, once it is
+    reached, stop the group and copy ``lake``, then continue it; at the last, SIGKILL it.
 
-    True when it was killed there, False when it finished first.
+    Returns each point's lake: the copies, and ``lake`` itself for the last. Fails when the
+    command finishes before a point, or runs past ``timeout``.
     """
     script = Path(sys.executable).with_name("influence")
     with open(log, "w") as output:
         process = subprocess.Popen([str(script), *args], stdout=output, stderr=output, start_new_session=True)
-    deadline = time.monotonic() + timeout
-    while process.poll() is None:
-        if reached() or time.monotonic() > deadline:
+    deadline, held = time.monotonic() + timeout, {}
+    try:
+        for number, (point, reached) in enumerate(points.items(), start=1):
+            while not reached():
+                assert process.poll() is None, f"influence {' '.join(args)} finished before {point}; see {log}"
+                assert time.monotonic() < deadline, f"influence {' '.join(args)} ran past {timeout} s"
+                time.sleep(0.005)
+            if number == len(points):
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                held[point] = lake
+            else:
+                os.killpg(process.pid, signal.SIGSTOP)
+                held[point] = lake.with_name(f"{lake.name}-{number}")
+                shutil.copytree(lake, held[point], symlinks=True)
+                os.killpg(process.pid, signal.SIGCONT)
+    finally:
+        if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-            assert time.monotonic() <= deadline, f"influence {' '.join(args)} ran past {timeout} s"
-            return True
-        time.sleep(0.005)
-    return False
+    return held
 
 
 def _old_or_new(lake: Path, old: dict, new: dict) -> dict[str, str]:
@@ -116,29 +137,46 @@ INGEST_POINTS = {
 }
 
 
-@pytest.mark.parametrize("point", INGEST_POINTS)
-def test_an_ingest_killed_midway_leaves_old_or_new_tables_and_its_rerun_completes_them(spark, stages, point,
-                                                                                         tmp_path):
-    lake = tmp_path / "lake"
+INGEST_ARGS = ("ingest", "--profile", "snap")
+
+
+@pytest.fixture(scope="module")
+def killed_ingest(stages, tmp_path_factory) -> dict[str, Path]:
+    """One ingest of the second export, stopped at each of INGEST_POINTS: each point's lake."""
+    lake = tmp_path_factory.mktemp("killed-ingest") / "lake"
     shutil.copytree(stages["before_ingest"], lake)
     counts = {name: (_commits(lake / name), _data_files(lake / name)) for name in tables.all_tables()}
-    table = {"bronze": tables.INTERACTIONS, "quarantine": tables.QUARANTINE}.get(point.split()[0])
 
-    def reached() -> bool:
+    def reached(point: str) -> Callable[[], bool]:
+        table = {"bronze": tables.INTERACTIONS, "quarantine": tables.QUARANTINE}.get(point.split()[0])
         if table is None:
-            return INGEST_POINTS[point](lake)
+            return lambda: INGEST_POINTS[point](lake)
         commits, files = counts[table]
-        return (_commits(lake / table) > commits) if "committed" in point else (_data_files(lake / table) > files)
+        if "committed" in point:
+            return lambda: _commits(lake / table) > commits
+        return lambda: _data_files(lake / table) > files
 
-    args = ["ingest", "--lake", str(lake), "--profile", "snap", "--config", str(stages["config"]),
+    return _stop_at(_ingest_args(stages, lake), {point: reached(point) for point in INGEST_POINTS}, lake,
+                    lake.parent / "killed.log")
+
+
+def _ingest_args(stages: dict[str, Path], lake: Path) -> list[str]:
+    return [*INGEST_ARGS[:1], "--lake", str(lake), *INGEST_ARGS[1:], "--config", str(stages["config"]),
             str(stages["exports"] / "second.txt")]
-    assert _run_until(args, reached, tmp_path / "killed.log"), f"the ingest finished before {point}"
 
+
+@pytest.mark.parametrize("point", INGEST_POINTS)
+def test_an_ingest_killed_midway_leaves_old_or_new_tables_and_its_rerun_completes_them(spark, stages, point,
+                                                                                         killed_ingest):
+    lake = killed_ingest[point]
+    table = {"bronze": tables.INTERACTIONS, "quarantine": tables.QUARANTINE}.get(point.split()[0])
     _reads_in_spark(spark, lake)
     held = _old_or_new(lake, lake_rows(stages["before_ingest"]), lake_rows(stages["before_score"]))
     if "committed" in point:
         assert held[table] == "new" and held[tables.INGESTED_FILES] == "old", held
-    _invoke(*args)
+    elif table is not None:  # written files, not yet in the log
+        assert _data_files(lake / table) > _data_files(stages["before_ingest"] / table) and held[table] != "new"
+    _invoke(*_ingest_args(stages, lake))
     assert lake_rows(lake) == lake_rows(stages["before_score"])
     assert not [p for p in (lake / STAGING_FOLDER).iterdir() if p.is_dir()], "the killed run's raw lines remain"
     assert not list((lake / CLAIMS_FOLDER).glob("*.intent"))
@@ -152,26 +190,38 @@ PUBLISH_POINTS = {
 }
 
 
+@pytest.fixture(scope="module")
+def killed_publish(stages, tmp_path_factory) -> dict[str, Path]:
+    """One score of the date, stopped at each of PUBLISH_POINTS: each point's lake."""
+    lake = tmp_path_factory.mktemp("killed-publish") / "lake"
+    shutil.copytree(stages["before_score"], lake)
+
+    def reached(point: str) -> Callable[[], bool]:
+        table, moment = PUBLISH_POINTS[point]
+        commits, files = _commits(lake / table), _data_files(lake / table)
+        if moment == "committed":
+            return lambda: _commits(lake / table) > commits
+        return lambda: _data_files(lake / table) > files
+
+    return _stop_at(_score_args(stages, lake), {point: reached(point) for point in PUBLISH_POINTS}, lake,
+                    lake.parent / "killed.log")
+
+
+def _score_args(stages: dict[str, Path], lake: Path) -> list[str]:
+    return ["score", "--lake", str(lake), "--as-of", AS_OF, "--config", str(stages["config"])]
+
+
 @pytest.mark.parametrize("point", PUBLISH_POINTS)
 def test_a_publish_killed_midway_leaves_old_or_new_tables_and_its_rerun_completes_them(spark, stages, point,
-                                                                                        tmp_path):
-    lake = tmp_path / "lake"
-    shutil.copytree(stages["before_score"], lake)
+                                                                                        killed_publish):
+    lake = killed_publish[point]
     table, moment = PUBLISH_POINTS[point]
-    commits, files = _commits(lake / table), _data_files(lake / table)
-
-    def reached() -> bool:
-        return _commits(lake / table) > commits if moment == "committed" else _data_files(lake / table) > files
-
-    args = ["score", "--lake", str(lake), "--as-of", AS_OF, "--config", str(stages["config"])]
-    assert _run_until(args, reached, tmp_path / "killed.log"), f"the score finished before {point}"
-
     _reads_in_spark(spark, lake)
     held = _old_or_new(lake, lake_rows(stages["before_score"]), lake_rows(stages["scored"]))
     assert held[tables.NETWORK_SUMMARY] == "old", "the summary, written last, marks a date published"
     if moment == "committed":
         assert held[table] == "new", held
-    else:
-        assert _data_files(lake / table) > files and held[table] == "old"  # written files, not yet in the log
-    assert _invoke(*args) == 0
+    else:  # written files, not yet in the log
+        assert _data_files(lake / table) > _data_files(stages["before_score"] / table) and held[table] == "old"
+    assert _invoke(*_score_args(stages, lake)) == 0
     assert lake_rows(lake) == lake_rows(stages["scored"])
