@@ -33,7 +33,7 @@ import urllib.request
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 END = date(2026, 6, 30)
 VOLATILE_SUFFIXES = ("_at",)
@@ -165,16 +165,22 @@ def compare(local: Path, cluster: Path, tables: tuple[str, ...]) -> dict[str, st
     return found
 
 
-def run(users: int, days: int, engine: str, work: Path) -> dict:
+def run(users: int, days: int, engine: str, work: Path,
+        run_local: Callable[..., dict | list] | None = None) -> dict:
+    """The harness (module docstring). ``run_local`` runs the ingest and the local score: by
+    default ``influence`` in a process of its own; the test suite passes one that runs the
+    CLI in its own process and Spark session, as only the cluster run is under test there."""
     from influence import generate
     from influence.tables import NETWORK_SUMMARY, SCORES, SEGMENTS
 
     started = time.perf_counter()
     env = _env()
     export = generate.write_export(work / "export", users=users, days=days, end=END, seed=11)
-    local, cluster = work / "local-lake", work / "cluster-lake"
+    cluster = work / "cluster-lake"
     base = ["--config", str(_config(work))]
-    _influence("ingest", "--lake", str(local), str(export), *base, "--master", "local[2]", env=env)
+    on_local_master = run_local or (lambda *args: _influence(*args, "--master", "local[2]", env=env))
+    local = work / "local-lake"
+    on_local_master("ingest", "--lake", str(local), str(export), *base)
     shutil.copytree(local, cluster)
     timings = {}
     with standalone_cluster(work / "cluster") as spark_cluster:
@@ -185,8 +191,7 @@ def run(users: int, days: int, engine: str, work: Path) -> dict:
         executors = {d.name: sorted(p.name for p in d.glob("app-*/*") if p.is_dir()) for d in spark_cluster["worker_dirs"]}
         pids = spark_cluster["pids"]
     t = time.perf_counter()
-    on_local = _influence("score", "--lake", str(local), "--as-of", str(END), "--engine", engine, *base,
-                          "--master", "local[2]", env=env)
+    on_local = on_local_master("score", "--lake", str(local), "--as-of", str(END), "--engine", engine, *base)
     timings["score_local_s"] = round(time.perf_counter() - t, 1)
     differences = compare(local, cluster, (SCORES, SEGMENTS, NETWORK_SUMMARY))
     still_running = [pid for pid in pids if _alive(pid)]

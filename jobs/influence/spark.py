@@ -112,6 +112,10 @@ def _session_conf(settings: Settings) -> dict[str, str]:
         # VACUUM lists a table's folders in this many tasks, 10,000 by default: about 30 s per
         # table on 2 cores, for a lake whose tables have tens of folders.
         "spark.sql.sources.parallelPartitionDiscovery.parallelism": str(conf.shuffle_partitions),
+        # Compiled query code is kept for 100 plans by default, fewer than one score makes:
+        # the next date in the same session (a backfill, Airflow's long runs) compiled it
+        # all again. Measured: a second score of a date 30 s -> 19 s. Static: read at start.
+        "spark.sql.codegen.cache.maxEntries": "5000",
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.ui.showConsoleProgress": "false",

@@ -1,15 +1,26 @@
 """The cluster harness on a small sample: a real standalone master and two workers."""
 
+import json
+
 import pytest
+from typer.testing import CliRunner
 
 from bench import cluster
+from influence.cli import app
 
 pytestmark = pytest.mark.slow  # see tests/README.md: not in `make test-fast`
 
 
+def _in_this_process(*args: str) -> dict:
+    """The ingest and the local score, on the suite's Spark session: the cluster run is what is under test."""
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout[min(i for i in (result.stdout.find("["), result.stdout.find("{")) if i >= 0):])
+
+
 @pytest.mark.cluster
-def test_score_on_a_standalone_cluster_equals_a_local_run(tmp_path):
-    result = cluster.run(users=60, days=10, engine="networkit", work=tmp_path)
+def test_score_on_a_standalone_cluster_equals_a_local_run(spark, tmp_path):
+    result = cluster.run(users=60, days=10, engine="networkit", work=tmp_path, run_local=_in_this_process)
     assert result["equal"], result["differences"]
     assert result["engine"] == result["local_engine"] == "networkit"
     # Both workers ran executors of the cluster run, and nothing the harness started is left.
