@@ -88,7 +88,12 @@ def _broken_by(expectation) -> str | None:
 
 
 def verdict_expectations(contract: tables.Table) -> list:
-    """The contract's expectations as two queries: rows breaking any column one, keys held twice."""
+    """The contract's expectations as two queries: rows breaking any column one, keys held twice.
+
+    GX runs each on a temporary view it names ``tmp_view`` in the session, so audits in one
+    session run one at a time (they do: a command audits its tables in turn). A failed query
+    fetches at most GX's MAX_RESULT_RECORDS of the offending rows.
+    """
     _context()
     import great_expectations as gx
 
