@@ -169,7 +169,7 @@ def run(users: int, days: int, engine: str, work: Path,
         run_local: Callable[..., dict | list] | None = None) -> dict:
     """The harness (module docstring). ``run_local`` runs the ingest and the local score: by
     default ``influence`` in a process of its own; the test suite passes one that runs the
-    CLI in its own process and Spark session, as only the cluster run is under test there."""
+    CLI in the calling process and its Spark session, as only the cluster run is under test there."""
     from influence import generate
     from influence.tables import NETWORK_SUMMARY, SCORES, SEGMENTS
 

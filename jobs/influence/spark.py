@@ -114,7 +114,7 @@ def _session_conf(settings: Settings) -> dict[str, str]:
         "spark.sql.sources.parallelPartitionDiscovery.parallelism": str(conf.shuffle_partitions),
         # Compiled query code is kept for 100 plans by default, fewer than one score makes:
         # the next date in the same session (a backfill, Airflow's long runs) compiled it
-        # all again. Measured: a second score of a date 30 s -> 19 s. Static: read at start.
+        # all again: a second score of a date 28 s -> 18 s (bench/score_stages.py). Static.
         "spark.sql.codegen.cache.maxEntries": "5000",
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.execution.arrow.pyspark.enabled": "true",

@@ -129,15 +129,23 @@ def _reads_in_spark(spark, lake: Path) -> None:
             spark.read.format("delta").load(str(lake / name)).count()
 
 
+def _reached(lake: Path, table: str | None, moment: str) -> Callable[[], bool]:
+    """From now on: true once the command has staged lines (no table), or written or
+    committed ``table`` beyond what it holds at this call."""
+    if table is None:
+        return lambda: any((lake / STAGING_FOLDER).glob("*/*.parquet"))
+    commits, files = _commits(lake / table), _data_files(lake / table)
+    if moment == "committed":
+        return lambda: _commits(lake / table) > commits
+    return lambda: _data_files(lake / table) > files
+
+
 INGEST_POINTS = {
-    "framing into staging": lambda lake: any((lake / STAGING_FOLDER).glob("*/*.parquet")),
-    "bronze data written, not committed": lambda lake: _data_files(lake / tables.INTERACTIONS) > 0,
-    "bronze committed, quarantine not": lambda lake: _commits(lake / tables.INTERACTIONS) > 0,
-    "quarantine committed, manifest not": lambda lake: _commits(lake / tables.QUARANTINE) > 0,
+    "framing into staging": (None, "staged"),
+    "bronze data written, not committed": (tables.INTERACTIONS, "written"),
+    "bronze committed, quarantine not": (tables.INTERACTIONS, "committed"),
+    "quarantine committed, manifest not": (tables.QUARANTINE, "committed"),
 }
-
-
-INGEST_ARGS = ("ingest", "--profile", "snap")
 
 
 @pytest.fixture(scope="module")
@@ -145,23 +153,12 @@ def killed_ingest(stages, tmp_path_factory) -> dict[str, Path]:
     """One ingest of the second export, stopped at each of INGEST_POINTS: each point's lake."""
     lake = tmp_path_factory.mktemp("killed-ingest") / "lake"
     shutil.copytree(stages["before_ingest"], lake)
-    counts = {name: (_commits(lake / name), _data_files(lake / name)) for name in tables.all_tables()}
-
-    def reached(point: str) -> Callable[[], bool]:
-        table = {"bronze": tables.INTERACTIONS, "quarantine": tables.QUARANTINE}.get(point.split()[0])
-        if table is None:
-            return lambda: INGEST_POINTS[point](lake)
-        commits, files = counts[table]
-        if "committed" in point:
-            return lambda: _commits(lake / table) > commits
-        return lambda: _data_files(lake / table) > files
-
-    return _stop_at(_ingest_args(stages, lake), {point: reached(point) for point in INGEST_POINTS}, lake,
-                    lake.parent / "killed.log")
+    points = {point: _reached(lake, *where) for point, where in INGEST_POINTS.items()}
+    return _stop_at(_ingest_args(stages, lake), points, lake, lake.parent / "killed.log")
 
 
 def _ingest_args(stages: dict[str, Path], lake: Path) -> list[str]:
-    return [*INGEST_ARGS[:1], "--lake", str(lake), *INGEST_ARGS[1:], "--config", str(stages["config"]),
+    return ["ingest", "--lake", str(lake), "--profile", "snap", "--config", str(stages["config"]),
             str(stages["exports"] / "second.txt")]
 
 
@@ -169,12 +166,12 @@ def _ingest_args(stages: dict[str, Path], lake: Path) -> list[str]:
 def test_an_ingest_killed_midway_leaves_old_or_new_tables_and_its_rerun_completes_them(spark, stages, point,
                                                                                          killed_ingest):
     lake = killed_ingest[point]
-    table = {"bronze": tables.INTERACTIONS, "quarantine": tables.QUARANTINE}.get(point.split()[0])
+    table, moment = INGEST_POINTS[point]
     _reads_in_spark(spark, lake)
     held = _old_or_new(lake, lake_rows(stages["before_ingest"]), lake_rows(stages["before_score"]))
-    if "committed" in point:
+    if moment == "committed":
         assert held[table] == "new" and held[tables.INGESTED_FILES] == "old", held
-    elif table is not None:  # written files, not yet in the log
+    elif moment == "written":  # written files, not yet in the log
         assert _data_files(lake / table) > _data_files(stages["before_ingest"] / table) and held[table] != "new"
     _invoke(*_ingest_args(stages, lake))
     assert lake_rows(lake) == lake_rows(stages["before_score"])
@@ -195,16 +192,8 @@ def killed_publish(stages, tmp_path_factory) -> dict[str, Path]:
     """One score of the date, stopped at each of PUBLISH_POINTS: each point's lake."""
     lake = tmp_path_factory.mktemp("killed-publish") / "lake"
     shutil.copytree(stages["before_score"], lake)
-
-    def reached(point: str) -> Callable[[], bool]:
-        table, moment = PUBLISH_POINTS[point]
-        commits, files = _commits(lake / table), _data_files(lake / table)
-        if moment == "committed":
-            return lambda: _commits(lake / table) > commits
-        return lambda: _data_files(lake / table) > files
-
-    return _stop_at(_score_args(stages, lake), {point: reached(point) for point in PUBLISH_POINTS}, lake,
-                    lake.parent / "killed.log")
+    points = {point: _reached(lake, *where) for point, where in PUBLISH_POINTS.items()}
+    return _stop_at(_score_args(stages, lake), points, lake, lake.parent / "killed.log")
 
 
 def _score_args(stages: dict[str, Path], lake: Path) -> list[str]:
