@@ -24,9 +24,9 @@ COLLEGEMSG = SHARED_DATA / "collegemsg" / "CollegeMsg.txt.gz"
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     # Interpreted, not compiled, expressions: on rows this few, compiling generated code
-    # (Janino) was over a third of the JVM's CPU. The product compiles; the tests whose
-    # command runs in a process of its own (crash safety, concurrency, the cluster run)
-    # compare its rows with rows made here, so both paths are checked against each other.
+    # (Janino) was over a third of the JVM's CPU. The product compiles by default; the
+    # cluster run (test_cluster.py) scores with its defaults and compares the rows with
+    # rows made here, so both paths are checked against each other.
     return load_config(overrides={
         "spark": {"master": "local[2]", "shuffle_partitions": 2, "driver_memory": "2g", "ui": False,
                   "conf": {"spark.sql.codegen.factoryMode": "NO_CODEGEN"}},

@@ -58,11 +58,22 @@ def submitted() -> bool:
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
+# JVM options: the product's own (UTC, its log4j config) come first, and a config's
+# ``spark.conf`` entry for the same key is added after them, not in their place.
+_JAVA_OPTIONS = ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions")
+
+
+def _java_options(settings: Settings, key: str, ours: str) -> str:
+    return f"{ours} {settings.spark.conf.get(key, '')}".strip()
+
+
 def launch_conf(settings: Settings) -> dict[str, str]:
     """What must be set when the driver's JVM starts, for spark-submit's --conf."""
     conf = {
         "spark.driver.memory": settings.spark.driver_memory,
-        "spark.driver.extraJavaOptions": f"-Duser.timezone=UTC -Dlog4j.configurationFile={_LOG4J.as_uri()}",
+        "spark.driver.extraJavaOptions": _java_options(
+            settings, "spark.driver.extraJavaOptions",
+            f"-Duser.timezone=UTC -Dlog4j.configurationFile={_LOG4J.as_uri()}"),
         "spark.jars.ivy": str(_jars_cache(settings)),
         "spark.ui.enabled": str(settings.spark.ui).lower(),
     }
@@ -102,7 +113,8 @@ def _session_conf(settings: Settings) -> dict[str, str]:
     """Options that take effect on a running JVM too, with the config's own spark.* keys last."""
     conf = settings.spark
     return {
-        "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+        "spark.executor.extraJavaOptions": _java_options(settings, "spark.executor.extraJavaOptions",
+                                                          "-Duser.timezone=UTC"),
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.session.timeZone": "UTC",
@@ -119,7 +131,7 @@ def _session_conf(settings: Settings) -> dict[str, str]:
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.ui.showConsoleProgress": "false",
-        **conf.conf,
+        **{key: value for key, value in conf.conf.items() if key not in _JAVA_OPTIONS},
     }
 
 

@@ -19,6 +19,7 @@ import deltalake
 import pytest
 
 from influence import generate
+from tests.processes import SHORT_RUN_CONF
 
 pytestmark = pytest.mark.slow  # see tests/README.md: not in `make test-fast`
 
@@ -47,7 +48,7 @@ def airflow(tmp_path_factory):
     config.write_text(json.dumps({
         "orchestration": {"lake": str(root / "lake")},
         "pull": {"landing": str(root / "landing"), "sources": [{"name": "sample", "kind": "folder", "path": str(exports)}]},
-        "spark": {"driver_memory": "1g", "shuffle_partitions": 2},
+        "spark": {"driver_memory": "1g", "shuffle_partitions": 2, "conf": SHORT_RUN_CONF},
     }))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "INFLUENCE_CONFIG", "PYSPARK"))}
     env.update({

@@ -2,12 +2,9 @@
 no row twice, none lost, and a Delta conflict is retried or reported, never swallowed."""
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from datetime import date
-from pathlib import Path
 
 import pytest
 from pyspark.testing import assertDataFrameEqual
@@ -15,10 +12,10 @@ from pyspark.testing import assertDataFrameEqual
 from influence import generate, tables
 from influence.pipelines import ingest, score
 from tests.lakes import duplicate_keys, stable_rows
+from tests.processes import SCRIPT, command_env
 
 pytestmark = pytest.mark.slow  # see tests/README.md: not in `make test-fast`
 
-SCRIPT = Path(sys.executable).with_name("influence")
 END = date(2026, 6, 30)
 SCORED = (tables.EDGES, tables.SCORES, tables.SEGMENTS, tables.IMPRESSIONS, tables.NETWORK_SUMMARY)
 # What with_commit_retries says when another writer kept committing first.
@@ -27,7 +24,7 @@ CONFLICT_REPORTED = "another writer kept committing first"
 
 def _at_once(*commands: list[str]) -> list[tuple[int, str, str]]:
     """Start every command, then wait for all: (exit code, stdout, stderr) of each."""
-    env = {**os.environ, "INFLUENCE_SPARK__DRIVER_MEMORY": "1g", "INFLUENCE_SPARK__SHUFFLE_PARTITIONS": "2"}
+    env = command_env(INFLUENCE_SPARK__DRIVER_MEMORY="1g", INFLUENCE_SPARK__SHUFFLE_PARTITIONS="2")
     runs = [subprocess.Popen([str(SCRIPT), *command, "--json", "--master", "local[1]"], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, env=env) for command in commands]
     outputs = [run.communicate(timeout=900) for run in runs]

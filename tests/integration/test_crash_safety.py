@@ -19,7 +19,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -31,6 +30,7 @@ from influence import generate, tables
 from influence.cli import app
 from influence.io.claims import CLAIMS_FOLDER, STAGING_FOLDER
 from tests.lakes import lake_rows
+from tests.processes import SCRIPT, command_env
 
 pytestmark = pytest.mark.slow  # see tests/README.md: not in `make test-fast`
 
@@ -86,9 +86,9 @@ def _stop_at(args: list[str], points: dict[str, Callable[[], bool]], lake: Path,
     Returns each point's lake: the copies, and ``lake`` itself for the last. Fails when the
     command finishes before a point, or runs past ``timeout``.
     """
-    script = Path(sys.executable).with_name("influence")
     with open(log, "w") as output:
-        process = subprocess.Popen([str(script), *args], stdout=output, stderr=output, start_new_session=True)
+        process = subprocess.Popen([str(SCRIPT), *args], stdout=output, stderr=output, start_new_session=True,
+                                   env=command_env())
     deadline, held = time.monotonic() + timeout, {}
     try:
         for number, (point, reached) in enumerate(points.items(), start=1):

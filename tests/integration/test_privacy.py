@@ -2,10 +2,7 @@
 lake, the logs or the output; and erasure works on pseudonyms."""
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -16,6 +13,7 @@ from typer.testing import CliRunner
 from influence import tables
 from influence.cli import app
 from influence.privacy import KEY_VARIABLE, pseudonym
+from tests.processes import SCRIPT, command_env
 
 pytestmark = pytest.mark.slow  # see tests/README.md: not in `make test-fast`
 
@@ -34,9 +32,8 @@ def test_no_raw_id_reaches_a_table_a_log_or_the_output(spark, tmp_path):
     lake = tmp_path / "lake"
     env = {KEY_VARIABLE: "a secret key only the deployment knows"}
     # Separate processes, so that the JVM's own log lines are in what is scanned.
-    script = Path(sys.executable).with_name("influence")
-    runs = {command: subprocess.run([str(script), *args, "--lake", str(lake), "--config", str(config),
-                                     "--master", "local[1]"], env={**os.environ, **env}, capture_output=True,
+    runs = {command: subprocess.run([str(SCRIPT), *args, "--lake", str(lake), "--config", str(config),
+                                     "--master", "local[1]"], env=command_env(**env), capture_output=True,
                                     text=True, timeout=900)
             for command, args in {"ingest": ["ingest", str(exports)], "score": ["score", "--json"]}.items()}
     assert runs["score"].returncode == 0, runs["score"].stderr[-3000:]

@@ -68,3 +68,19 @@ def test_pull_sources_are_checked_per_kind(tmp_path):
         load_config(config, environ={})
     settings = load_config(environ={"INFLUENCE_PULL__LANDING": "/data/landing", "INFLUENCE_ORCHESTRATION__LAKE": "/data/lake"})
     assert str(settings.pull.landing) == "/data/landing" and str(settings.orchestration.lake) == "/data/lake"
+
+
+def test_a_config_s_jvm_options_are_added_to_the_product_s_not_put_in_their_place():
+    from influence.spark import _session_conf, launch_conf
+
+    environ = {"INFLUENCE_SPARK__CONF": "{spark.driver.extraJavaOptions: -XX:TieredStopAtLevel=1, "
+                                        "spark.executor.extraJavaOptions: -Xss4m, spark.locality.wait: 0s}"}
+    settings = load_config(environ=environ)
+    driver = launch_conf(settings)["spark.driver.extraJavaOptions"].split()
+    assert driver[0] == "-Duser.timezone=UTC" and driver[1].startswith("-Dlog4j.configurationFile=")
+    assert driver[2:] == ["-XX:TieredStopAtLevel=1"]
+    session = _session_conf(settings)
+    assert session["spark.executor.extraJavaOptions"] == "-Duser.timezone=UTC -Xss4m"
+    assert "spark.driver.extraJavaOptions" not in session  # set at launch only, with the product's own
+    assert session["spark.locality.wait"] == "0s"  # any other key passes as given
+    assert launch_conf(load_config(environ={}))["spark.driver.extraJavaOptions"].split()[0] == "-Duser.timezone=UTC"

@@ -1,0 +1,89 @@
+"""A short run's cold process: `influence ingest` and `influence score` each in a JVM of their
+own, on the 60-user sample, with the product's defaults and with the short-run tuning.
+
+    .venv/bin/python -m bench.cold_start [--rounds 3]
+
+The short-run tuning (docs/operations.md) is ``spark.driver.extraJavaOptions =
+-XX:TieredStopAtLevel=1`` (the JIT's quick C1 compiler only) and
+``spark.sql.codegen.factoryMode = NO_CODEGEN`` (expressions interpreted, not compiled with
+Janino): a JVM that lives a minute on a few hundred rows spends much of its CPU compiling.
+Each round runs both variants one after the other (ingest into a fresh lake, then score a
+copy of one ingested lake), so the medians are side by side on this shared machine.
+``--master local[1]``, 1 GiB of driver memory and 2 shuffle partitions, as the test suite's
+processes run. Figures go to ``bench/results/cold_start.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+END = date(2026, 6, 30)
+VARIANTS = {
+    "defaults": {},
+    "short-run tuning": {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
+                         "spark.sql.codegen.factoryMode": "NO_CODEGEN"},
+}
+
+
+def _influence(args: list[str], conf: dict[str, str]) -> float:
+    env = {**os.environ, "INFLUENCE_SPARK__DRIVER_MEMORY": "1g", "INFLUENCE_SPARK__SHUFFLE_PARTITIONS": "2",
+           "INFLUENCE_SPARK__CONF": json.dumps(conf)}
+    started = time.perf_counter()
+    done = subprocess.run([str(Path(sys.executable).with_name("influence")), *args, "--master", "local[1]"],
+                          env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"influence {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return round(time.perf_counter() - started, 1)
+
+
+def run(rounds: int, work: Path) -> dict:
+    from influence import generate
+
+    export = generate.write_export(work / "export", users=60, days=10, end=END, seed=5)
+    ingested = work / "ingested"
+    _influence(["ingest", "--lake", str(ingested), str(export)], {})
+    seconds: dict[str, dict[str, list[float]]] = {name: {"ingest": [], "score": []} for name in VARIANTS}
+    for number in range(rounds):
+        for name, conf in VARIANTS.items():
+            lake = work / f"{name.replace(' ', '-')}-{number}"
+            seconds[name]["ingest"].append(_influence(["ingest", "--lake", str(lake), str(export)], conf))
+            shutil.rmtree(lake)
+            shutil.copytree(ingested, lake)
+            seconds[name]["score"].append(_influence(["score", "--lake", str(lake), "--as-of", str(END)], conf))
+    medians = {name: {command: statistics.median(values) for command, values in runs.items()}
+               for name, runs in seconds.items()}
+    base, tuned = medians["defaults"], medians["short-run tuning"]
+    return {"seconds": seconds, "median_s": medians,
+            "tuned_over_defaults": {command: round(tuned[command] / base[command], 2) for command in base}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=Path("bench/results/cold_start.json"))
+    args = parser.parse_args(argv)
+
+    from bench.metrics import machine
+
+    with tempfile.TemporaryDirectory(prefix="influence-cold-") as tmp:
+        result = run(args.rounds, Path(tmp))
+    result.update(variants=VARIANTS, machine=machine(),
+                  command="python -m bench.cold_start " + " ".join(argv if argv is not None else sys.argv[1:]))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
