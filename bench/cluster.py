@@ -227,15 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench/results/cluster.json"))
     args = parser.parse_args(argv)
 
-    from bench.metrics import machine
+    from bench.metrics import publish
 
     with tempfile.TemporaryDirectory(prefix="influence-cluster-") as tmp:
         result = run(args.users, args.days, args.engine, Path(tmp))
-    result["machine"] = machine()
-    result["command"] = "python -m bench.cluster " + " ".join(argv if argv is not None else sys.argv[1:])
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
-    print(json.dumps(result, indent=2, default=str))
+    publish(result, args.out, "bench.cluster", argv)
     return 0 if result["equal"] and not result["processes_left_running"] else 1
 
 

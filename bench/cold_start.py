@@ -73,15 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench/results/cold_start.json"))
     args = parser.parse_args(argv)
 
-    from bench.metrics import machine
+    from bench.metrics import publish
 
     with tempfile.TemporaryDirectory(prefix="influence-cold-") as tmp:
         result = run(args.rounds, Path(tmp))
-    result.update(variants=VARIANTS, machine=machine(),
-                  command="python -m bench.cold_start " + " ".join(argv if argv is not None else sys.argv[1:]))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
-    print(json.dumps(result, indent=2, default=str))
+    publish({**result, "variants": VARIANTS}, args.out, "bench.cold_start", argv)
     return 0
 
 

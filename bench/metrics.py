@@ -27,6 +27,18 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}"
 
 
+def publish(result: dict[str, Any], out: Path, module: str, argv: list[str] | None) -> None:
+    """Stamp a harness's figures with the machine and the command that made them, write
+    them to ``out`` as JSON and print them."""
+    import sys
+
+    result.update(machine=machine(),
+                  command=f"python -m {module} " + " ".join(argv if argv is not None else sys.argv[1:]))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print(json.dumps(result, indent=2, default=str))
+
+
 def timed(work: Callable[[], Any]) -> tuple[float, Any]:
     started = time.perf_counter()
     result = work()

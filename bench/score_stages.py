@@ -15,7 +15,6 @@ made side by side.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -77,15 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     conf = dict(item.split("=", 1) for item in args.conf)
 
-    from bench.metrics import machine
+    from bench.metrics import publish
 
     with tempfile.TemporaryDirectory(prefix="influence-stages-") as tmp:
         result = run(args.scores, conf, Path(tmp))
-    result.update(conf=conf, machine=machine(),
-                  command="python -m bench.score_stages " + " ".join(argv if argv is not None else sys.argv[1:]))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
-    print(json.dumps(result, indent=2, default=str))
+    publish({**result, "conf": conf}, args.out, "bench.score_stages", argv)
     return 0
 
 
