@@ -5,7 +5,7 @@
 Generates the 60-user, 10-day sample, ingests it, then scores the same date ``--scores``
 times in the same session and reports each score's seconds per stage (the CLI's progress
 steps) and Spark jobs per stage. It then times one audit of each candidate table two ways:
-the verdict (two GX queries, what a score runs) and the contract suite expectation by
+the verdict (one GX query, what a score runs) and the contract suite expectation by
 expectation (what only a failed verdict runs). ``--conf`` passes Spark settings to the
 session, e.g. ``spark.sql.codegen.cache.maxEntries=100`` for Spark's default code cache.
 Figures go to ``bench/results/score_stages.json``; the machine is shared, so compare runs

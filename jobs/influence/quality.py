@@ -4,9 +4,9 @@ Every table's suite comes from its one declaration: non-nullable columns must no
 null, declared ranges and allowed values hold, and the key is unique. Candidate rows are
 audited before they are published (write-audit-publish).
 
-Two suites per table, both from that one list of expectations: the *verdict* holds two
-``UnexpectedRowsExpectation`` queries (rows that break any column expectation, keys held
-twice), which Spark answers in a couple of jobs; the *contract* suite holds the
+Two suites per table, both from that one list of expectations: the *verdict* is one
+``UnexpectedRowsExpectation`` query (rows that break any column expectation, and keys held
+twice), which Spark answers in two jobs; the *contract* suite holds the
 expectations one by one and runs only when the verdict fails, to say which broke, how
 often and on which values. The contract suite costs GX bookkeeping per expectation: on
 `python -m bench.score_stages`, 1.3-1.7 s for the 60 of gold/influencer_scores against
@@ -89,27 +89,34 @@ def _broken_by(expectation) -> str | None:
 
 
 def verdict_expectations(contract: tables.Table) -> list:
-    """The contract's expectations as two queries: rows breaking any column one, keys held twice.
+    """The contract's expectations as one query: the rows breaking any column one, and the keys held twice.
 
-    GX runs each on a temporary view it names ``tmp_view`` in the session, so audits in one
-    session run one at a time (they do: a command audits its tables in turn). A failed query
-    fetches at most GX's MAX_RESULT_RECORDS of the offending rows.
+    One ``UnexpectedRowsExpectation`` (GX answers it with a count and a sample: two Spark
+    jobs per table, where a query per kind of rule took four). Each unexpected row names
+    its ``rule`` and carries the key columns, so a sample says what broke. GX runs the
+    query on a temporary view it names ``tmp_view`` in the session, so audits in one
+    session run one at a time (they do: a command audits its tables in turn). A failed
+    query fetches at most GX's MAX_RESULT_RECORDS of the offending rows.
     """
     _context()
     import great_expectations as gx
 
     broken = [p for p in map(_broken_by, expectations_for(contract)) if p]
-    found = []
+    key = ", ".join(f"`{c}`" for c in contract.key)
+    queries = []
     if broken:
-        found.append(gx.expectations.UnexpectedRowsExpectation(
-            description=f"{contract.name}: no row breaks a column expectation of its contract",
-            unexpected_rows_query="SELECT * FROM {batch} WHERE " + " OR ".join(broken)))
+        columns = f"{key}, " if key else ""
+        queries.append(f"SELECT {columns}'breaks a column expectation' AS rule FROM {{batch}} "
+                       f"WHERE {' OR '.join(broken)}")
     if contract.key:
-        key = ", ".join(f"`{c}`" for c in contract.key)
-        found.append(gx.expectations.UnexpectedRowsExpectation(
-            description=f"{contract.name}: no key is held by two rows",
-            unexpected_rows_query=f"SELECT {key} FROM {{batch}} GROUP BY {key} HAVING COUNT(*) > 1"))
-    return found
+        queries.append(f"SELECT {key}, 'key held by two rows' AS rule FROM {{batch}} "
+                       f"GROUP BY {key} HAVING COUNT(*) > 1")
+    if not queries:
+        return []
+    return [gx.expectations.UnexpectedRowsExpectation(
+        description=f"{contract.name}: no row breaks a column expectation of its contract and no key "
+                    "is held by two rows",
+        unexpected_rows_query=" UNION ALL ".join(queries))]
 
 
 _building = threading.RLock()

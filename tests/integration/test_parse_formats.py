@@ -3,6 +3,7 @@
 import json
 from datetime import datetime, timezone
 
+from influence.io import exports
 from influence.profiles import load_profile
 from influence.transforms.interactions import parse_lines
 
@@ -69,6 +70,18 @@ def test_odd_csv_headers_and_negative_audiences_are_data_not_failures(spark):
     assert (accepted[0]["actor_id"], accepted[0]["target_id"], accepted[0]["audience_size"]) == ("a", "b", None)
     accepted, quarantined = _parse(spark, ["", "a,b,2026-06-30T12:00:00Z"], "csv", header=[])
     assert accepted == [] and quarantined[0]["reason"].startswith("the header lacks the columns")
+
+
+def test_a_csv_header_with_a_bare_carriage_return_is_read_not_raised(spark, tmp_path):
+    # found by the fuzz test: Python's csv module raised on the header line, failing the ingest
+    export = tmp_path / "export.csv"
+    export.write_bytes(b"event_id,actor_id,\r,target_id,occurred_at\ne1,a,x,b,2026-06-30T12:00:00Z\n")
+    staging = tmp_path / "staging.parquet"
+    assert exports.frame_export(export, staging, exports.Limits()).status == "ok"
+    header = exports.csv_header(staging, ",")
+    assert header == ["event_id", "actor_id", "", "target_id", "occurred_at"]
+    accepted, quarantined = _parse(spark, ["", "e1,a,x,b,2026-06-30T12:00:00Z"], "csv", header=header)
+    assert quarantined == [] and (accepted[0]["actor_id"], accepted[0]["target_id"]) == ("a", "b")
 
 
 def test_a_csv_header_without_the_required_columns_quarantines_every_row(spark):

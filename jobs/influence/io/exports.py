@@ -110,14 +110,19 @@ def frame_export(path: Path, staging: Path, limits: Limits) -> Framed:
 
 
 def csv_header(staging: Path, delimiter: str) -> list[str]:
-    """The column names on the first staged line of a csv export (empty when there is none)."""
+    """The column names on the first staged line of a csv export (empty when there is none).
+
+    A bare carriage return inside the line is whitespace in a name: Python's csv module
+    refuses it outside quotes, and a name's surrounding whitespace is dropped anyway.
+    """
     import csv
 
     staged = pq.ParquetFile(staging)
     first = staged.read_row_group(0).slice(0, 1).to_pylist() if staged.num_row_groups else []
     if not first or first[0]["value"] is None or first[0]["line_no"] != 1:
         return []
-    return [name.strip() for name in next(csv.reader([first[0]["value"]], delimiter=delimiter))]
+    line = first[0]["value"].replace("\r", " ")
+    return [name.strip() for name in next(csv.reader([line], delimiter=delimiter))]
 
 
 def _frame_zip(path: Path, writer: pq.ParquetWriter, limits: Limits, framed: Framed) -> None:
