@@ -190,8 +190,10 @@ def _suite(table_name: str, kind: str):
 
 @_built_once
 def _batch(table_name: str):
-    # The data source reaches for the Spark session, so this part waits for it.
-    source = _context().data_sources.add_or_update_spark(name=f"candidate {table_name}")
+    # The data source reaches for the Spark session, so this part waits for it. GX would cache
+    # every candidate frame and never release it: in one long session (a backfill) each
+    # date's scores stayed pinned in memory. The caller caches what it reuses.
+    source = _context().data_sources.add_or_update_spark(name=f"candidate {table_name}", persist=False)
     return source.add_dataframe_asset(name=table_name).add_batch_definition_whole_dataframe("candidate rows")
 
 

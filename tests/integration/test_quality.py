@@ -18,6 +18,16 @@ def test_good_rows_pass_every_derived_expectation(spark):
     assert outcome.evaluated == len(quality.expectations_for(tables.table(tables.SCORES)))
 
 
+def test_an_audit_leaves_the_candidate_rows_as_it_found_them_not_cached(spark):
+    # GX caches a batch's frame by default and never releases it: in a backfill, every date's
+    # candidate tables stayed in memory. Whoever passes the rows decides what is cached.
+    good = [{"as_of_date": DAY, "user_id": "a", "pagerank": 0.6, "rank": 1}]
+    candidate = rows(spark, tables.SCORES, good)
+    assert quality.audit(candidate, tables.SCORES).success
+    level = candidate.storageLevel
+    assert not (level.useMemory or level.useDisk), level
+
+
 def test_a_suite_prepared_in_the_background_is_the_one_that_audits(spark):
     for built in (quality._context, quality._suite, quality._batch, quality._validation):
         built.cache_clear()

@@ -88,7 +88,7 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
         posts = visible_posts(window, visible_types=impressions.visible_types,
                               default_audience=impressions.default_audience,
                               publications=impressions.publications).cache()
-        daily = impressions_daily(posts, run_id=run_id)
+        daily = impressions_daily(posts, run_id=run_id).cache()  # audited, then written
         previous = lake.latest_before(tables.SCORES, "as_of_date", as_of)
         previous_ranks = None if previous is None else (
             lake.read(tables.SCORES).where(F.col("as_of_date") == F.lit(previous)).select("user_id", "rank"))
@@ -129,7 +129,7 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
         lake.replace_partition(summary_frame, tables.NETWORK_SUMMARY, "as_of_date", as_of)
 
     top = [row.asDict() for row in scores.where(F.col("rank") <= settings.top).orderBy("rank").collect()]
-    for cached in (window, edges, posts):
+    for cached in (window, edges, posts, daily):
         cached.unpersist()
     return ScoreReport(run_id, as_of, window_days, n_users, n_edges, int(n_interactions), chosen.name,
                        {k: v for k, v in summary.items() if k not in ("run_id", "as_of_date")}, top)
