@@ -4,10 +4,11 @@
 
 Generates the 60-user, 10-day sample, ingests it, then scores the same date ``--scores``
 times in the same session and reports each score's seconds per stage (the CLI's progress
-steps) and Spark jobs per stage. It then times one audit of each candidate table two ways:
-the verdict (one GX query, what a score runs) and the contract suite expectation by
-expectation (what only a failed verdict runs). ``--conf`` passes Spark settings to the
-session, e.g. ``spark.sql.codegen.cache.maxEntries=100`` for Spark's default code cache.
+steps), Spark jobs per stage and the driver's round trips into the JVM (py4j calls). It
+then times one audit of each candidate table two ways: the verdict (one GX query, what a
+score runs) and the contract suite expectation by expectation (what only a failed verdict
+runs). ``--conf`` passes Spark settings to the session, e.g.
+``spark.sql.codegen.cache.maxEntries=100`` for Spark's default code cache.
 Figures go to ``bench/results/score_stages.json``; the machine is shared, so compare runs
 made side by side.
 """
@@ -40,6 +41,7 @@ def run(scores: int, conf: dict[str, str], work: Path) -> dict:
     started = time.perf_counter()
     ingest.run(spark, settings, lake, [export])
     result = {"ingest_s": round(time.perf_counter() - started, 2), "scores": []}
+    round_trips = _count_round_trips()
     for _ in range(scores):
         stages: dict[str, dict] = {}
 
@@ -50,9 +52,10 @@ def run(scores: int, conf: dict[str, str], work: Path) -> dict:
             stages[name.split(" (")[0]] = {"s": round(time.perf_counter() - began, 2),
                                            "jobs": len(tracker.getJobIdsForGroup(None)) - jobs}
 
-        began = time.perf_counter()
+        began, trips = time.perf_counter(), round_trips[0]
         score.run(spark, settings, lake, as_of=END, step=step)
-        result["scores"].append({"total_s": round(time.perf_counter() - began, 2), "stages": stages})
+        result["scores"].append({"total_s": round(time.perf_counter() - began, 2),
+                                 "jvm_round_trips": round_trips[0] - trips, "stages": stages})
     audits = {}
     for name in (tables.EDGES, tables.SCORES, tables.SEGMENTS):
         rows = spark.read.format("delta").load(str(lake / name)).localCheckpoint()
@@ -66,6 +69,20 @@ def run(scores: int, conf: dict[str, str], work: Path) -> dict:
     result["audit_per_table"] = audits
     spark.stop()
     return result
+
+
+def _count_round_trips() -> list[int]:
+    """A one-item counter of the driver's py4j calls into the JVM, from now on."""
+    from py4j.clientserver import ClientServerConnection
+
+    count, send = [0], ClientServerConnection.send_command
+
+    def counted(self, command):
+        count[0] += 1
+        return send(self, command)
+
+    ClientServerConnection.send_command = counted
+    return count
 
 
 def main(argv: list[str] | None = None) -> int:
