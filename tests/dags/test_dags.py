@@ -142,22 +142,40 @@ def test_score_dag_scores_the_day_its_data_interval_starts(ingested):
     assert scores.num_rows == summary[0]["users"] > 0
 
 
-@pytest.mark.parametrize(("connection", "master"), [
-    (None, "local[*]"),
-    ({"conn_type": "spark", "host": "spark://10.0.0.5", "port": 7077}, "spark://10.0.0.5:7077"),
-])
-def test_the_spark_connection_chooses_the_master(airflow, connection, master):
+CONNECTIONS = {
+    "none": (None, "local[*]"),
+    "standalone": ({"conn_type": "spark", "host": "spark://10.0.0.5", "port": 7077}, "spark://10.0.0.5:7077"),
+}
+
+
+@pytest.fixture(scope="module")
+def submit_commands(airflow) -> dict[str, list[str]]:
+    """The spark-submit command the operator builds under each of CONNECTIONS, in one interpreter
+    (Airflow reads the connection from the environment when the hook is made)."""
     env, root = airflow
     env = {k: v for k, v in env.items() if k != "AIRFLOW_CONN_INFLUENCE_SPARK"}
-    if connection:
-        env["AIRFLOW_CONN_INFLUENCE_SPARK"] = json.dumps(connection)
-    built = _airflow(env, """
-        import json
+    connections = {name: json.dumps(connection) if connection else None
+                   for name, (connection, _) in CONNECTIONS.items()}
+    return _airflow(env, f"""
+        import json, os
         from influence.submit import APPLICATION, InfluenceSubmitOperator
-        op = InfluenceSubmitOperator(task_id="t", command="score", arguments=["--lake", "{lake}", "--as-of", "latest"])
-        op.prepare()
-        print("RESULT " + json.dumps(op._get_hook()._build_spark_submit_command(APPLICATION)))
+        built = {{}}
+        for name, connection in {connections!r}.items():
+            os.environ.pop("AIRFLOW_CONN_INFLUENCE_SPARK", None)
+            if connection:
+                os.environ["AIRFLOW_CONN_INFLUENCE_SPARK"] = connection
+            op = InfluenceSubmitOperator(task_id="t", command="score",
+                                         arguments=["--lake", {str(root / "lake")!r}, "--as-of", "latest"])
+            op.prepare()
+            built[name] = op._get_hook()._build_spark_submit_command(APPLICATION)
+        print("RESULT " + json.dumps(built))
     """)
+
+
+@pytest.mark.parametrize("connection", CONNECTIONS)
+def test_the_spark_connection_chooses_the_master(airflow, submit_commands, connection):
+    _, root = airflow
+    built, master = submit_commands[connection], CONNECTIONS[connection][1]
     assert built[built.index("--master") + 1] == master
     conf = [built[i + 1] for i, arg in enumerate(built) if arg == "--conf"]
     assert any(c.startswith("spark.jars=") and "delta-spark" in c for c in conf)

@@ -72,3 +72,10 @@ def test_slope_is_the_log_log_exponent():
     assert bench.slope(1e5, 2.0, 1e6, 20.0) == pytest.approx(1.0)
     assert bench.slope(1e6, 10.0, 1e7, 10.0) == pytest.approx(0.0)
     assert np.isclose(bench.slope(1e6, 1.0, 1e7, 100.0), 2.0)
+
+
+def test_an_alternation_warms_up_then_reverses_the_order_every_other_round():
+    from bench.score_stages import WARM_UP, _alternation
+
+    assert _alternation(3, None) == [None, None, None]
+    assert _alternation(3, ("k", ["a", "b"])) == ["a"] * WARM_UP + ["a", "b", "b", "a", "a", "b"]
