@@ -93,9 +93,12 @@ def test_a_failed_audit_publishes_nothing_and_keeps_the_validation_result(spark,
                                F.when(F.col("rank") == 1, F.lit(150.0)).otherwise(F.col("influence_score")))
 
     monkeypatch.setattr(score, "assemble_scores", broken)
+    spark.catalog.clearCache()
     with pytest.raises(AuditFailed, match="influence_score") as failed:
         score.run(spark, settings, lake, as_of=END)
 
+    # The failed run freed what it cached: the next date of a backfill starts with nothing held.
+    assert spark._jsparkSession.sharedState().cacheManager().isEmpty()
     assert versions(spark, lake, GOLD) == written
     assertDataFrameEqual(stable_rows(spark, lake, tables.SCORES).collect(), before)
     (kept,) = (lake / "_audits").glob(f"{END}_score-*.json")

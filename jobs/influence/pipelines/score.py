@@ -65,72 +65,82 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
     stage_seconds: dict[str, float] = {}
     started = time.perf_counter()
 
-    window = in_window(interactions, as_of, window_days, settings.exclude_users).cache()
-    with step("build edges"):
-        edges = build_edges(
-            window, as_of=as_of, window_days=window_days, type_weights=settings.type_weights,
-            half_life_days=settings.half_life_days, reciprocity_boost=settings.reciprocity_boost,
-        ).cache()
-        totals = edges.agg(F.count(F.lit(1)).alias("edges"), F.sum("interactions").alias("interactions")).first()
-        n_edges, n_interactions = totals["edges"], totals["interactions"]
-        if n_edges == 0:
-            raise InfluenceError(f"no interactions in the {window_days} days up to {as_of}: nothing to score")
-        chosen, reason = choose_engine(engine or settings.engine, n_edges, settings)
-    stage_seconds["edges"] = _since(started)
+    # Freed also when a step fails (a failed audit, a conflict): a backfill or a long-lived
+    # session goes on to the next date with nothing of this one held in memory.
+    held: list[DataFrame] = []
 
-    with step(f"compute metrics ({chosen.name}: {reason})"):
-        result = chosen.compute(spark, edges, settings, seed=seed_for(as_of))
-    stage_seconds.update({f"metrics_{k}": v for k, v in result.summary.get("stage_seconds", {}).items()})
+    def kept(df: DataFrame) -> DataFrame:
+        held.append(df.cache())
+        return held[-1]
 
-    started = time.perf_counter()
-    with step("impressions and scores"):
-        impressions = settings.impressions
-        posts = visible_posts(window, visible_types=impressions.visible_types,
-                              default_audience=impressions.default_audience,
-                              publications=impressions.publications).cache()
-        daily = impressions_daily(posts, run_id=run_id).cache()  # audited, then written
-        previous = lake.latest_before(tables.SCORES, "as_of_date", as_of)
-        previous_ranks = None if previous is None else (
-            lake.read(tables.SCORES).where(F.col("as_of_date") == F.lit(previous)).select("user_id", "rank"))
-        scores = assemble_scores(
-            degrees(edges), result.metrics, user_activity(window, posts), edges, weights=settings.score_weights,
-            previous_ranks=previous_ranks, as_of=as_of, run_id=run_id).localCheckpoint()
-        n_users = scores.count()
-    stage_seconds["scores"] = _since(started)
+    try:
+        window = kept(in_window(interactions, as_of, window_days, settings.exclude_users))
+        with step("build edges"):
+            edges = kept(build_edges(
+                window, as_of=as_of, window_days=window_days, type_weights=settings.type_weights,
+                half_life_days=settings.half_life_days, reciprocity_boost=settings.reciprocity_boost,
+            ))
+            totals = edges.agg(F.count(F.lit(1)).alias("edges"), F.sum("interactions").alias("interactions")).first()
+            n_edges, n_interactions = totals["edges"], totals["interactions"]
+            if n_edges == 0:
+                raise InfluenceError(f"no interactions in the {window_days} days up to {as_of}: nothing to score")
+            chosen, reason = choose_engine(engine or settings.engine, n_edges, settings)
+        stage_seconds["edges"] = _since(started)
 
-    started = time.perf_counter()
-    with step("roles and lists"):
-        segments = _segments(lake, scores, window, settings, as_of, run_id).localCheckpoint()
-    stage_seconds["segments"] = _since(started)
+        with step(f"compute metrics ({chosen.name}: {reason})"):
+            result = chosen.compute(spark, edges, settings, seed=seed_for(as_of))
+        stage_seconds.update({f"metrics_{k}": v for k, v in result.summary.get("stage_seconds", {}).items()})
 
-    started = time.perf_counter()
-    with step("network figures"):
-        figures = _figures(scores, segments, window, edges, n_users, settings)
-    stage_seconds["figures"] = _since(started)
+        started = time.perf_counter()
+        with step("impressions and scores"):
+            impressions = settings.impressions
+            posts = kept(visible_posts(window, visible_types=impressions.visible_types,
+                                       default_audience=impressions.default_audience,
+                                       publications=impressions.publications))
+            daily = kept(impressions_daily(posts, run_id=run_id))  # audited, then written
+            previous = lake.latest_before(tables.SCORES, "as_of_date", as_of)
+            previous_ranks = None if previous is None else (
+                lake.read(tables.SCORES).where(F.col("as_of_date") == F.lit(previous)).select("user_id", "rank"))
+            scores = assemble_scores(
+                degrees(edges), result.metrics, user_activity(window, posts), edges, weights=settings.score_weights,
+                previous_ranks=previous_ranks, as_of=as_of, run_id=run_id).localCheckpoint()
+            n_users = scores.count()
+        stage_seconds["scores"] = _since(started)
 
-    summary = network_summary(
-        result.summary, as_of=as_of, window_days=window_days, users=n_users, edges=n_edges,
-        interactions=n_interactions, engine=chosen.name, engine_reason=reason, seed=seed_for(as_of),
-        settings=settings, stage_seconds=stage_seconds, run_id=run_id, figures=figures)
-    summary_frame = spark.createDataFrame([summary], schema=tables.table(tables.NETWORK_SUMMARY).schema)
+        started = time.perf_counter()
+        with step("roles and lists"):
+            segments = _segments(lake, scores, window, settings, as_of, run_id).localCheckpoint()
+        stage_seconds["segments"] = _since(started)
 
-    with step("audit"), quality.kept_on_failure(lake.root, as_of, run_id):
-        quality.require(edges, tables.EDGES)
-        quality.require(daily, tables.IMPRESSIONS)
-        quality.require(scores, tables.SCORES)
-        quality.require(segments, tables.SEGMENTS)
-        quality.require(summary_frame, tables.NETWORK_SUMMARY)
+        started = time.perf_counter()
+        with step("network figures"):
+            figures = _figures(scores, segments, window, edges, n_users, settings)
+        stage_seconds["figures"] = _since(started)
 
-    with step("publish"):
-        lake.replace_partition(edges, tables.EDGES, "as_of_date", as_of)
-        lake.replace_range(daily, tables.IMPRESSIONS, "date", *window_bounds(as_of, window_days))
-        lake.replace_partition(scores, tables.SCORES, "as_of_date", as_of)
-        lake.replace_partition(segments, tables.SEGMENTS, "as_of_date", as_of)
-        lake.replace_partition(summary_frame, tables.NETWORK_SUMMARY, "as_of_date", as_of)
+        summary = network_summary(
+            result.summary, as_of=as_of, window_days=window_days, users=n_users, edges=n_edges,
+            interactions=n_interactions, engine=chosen.name, engine_reason=reason, seed=seed_for(as_of),
+            settings=settings, stage_seconds=stage_seconds, run_id=run_id, figures=figures)
+        summary_frame = spark.createDataFrame([summary], schema=tables.table(tables.NETWORK_SUMMARY).schema)
 
-    top = [row.asDict() for row in scores.where(F.col("rank") <= settings.top).orderBy("rank").collect()]
-    for cached in (window, edges, posts, daily):
-        cached.unpersist()
+        with step("audit"), quality.kept_on_failure(lake.root, as_of, run_id):
+            quality.require(edges, tables.EDGES)
+            quality.require(daily, tables.IMPRESSIONS)
+            quality.require(scores, tables.SCORES)
+            quality.require(segments, tables.SEGMENTS)
+            quality.require(summary_frame, tables.NETWORK_SUMMARY)
+
+        with step("publish"):
+            lake.replace_partition(edges, tables.EDGES, "as_of_date", as_of)
+            lake.replace_range(daily, tables.IMPRESSIONS, "date", *window_bounds(as_of, window_days))
+            lake.replace_partition(scores, tables.SCORES, "as_of_date", as_of)
+            lake.replace_partition(segments, tables.SEGMENTS, "as_of_date", as_of)
+            lake.replace_partition(summary_frame, tables.NETWORK_SUMMARY, "as_of_date", as_of)
+
+        top = [row.asDict() for row in scores.where(F.col("rank") <= settings.top).orderBy("rank").collect()]
+    finally:
+        for cached in held:
+            cached.unpersist()
     return ScoreReport(run_id, as_of, window_days, n_users, n_edges, int(n_interactions), chosen.name,
                        {k: v for k, v in summary.items() if k not in ("run_id", "as_of_date")}, top)
 
