@@ -6,10 +6,9 @@ Generates the 60-user, 10-day sample, ingests it, then scores the same date ``--
 times in the same session and reports each score's seconds per stage (the CLI's progress
 steps), Spark jobs per stage, the driver JVM's CPU seconds (with local executors', steadier
 than wall time on a shared machine), the Python driver's, and its round trips into the JVM
-(py4j calls). It
-then times one audit of each candidate table two ways: the verdict (one GX query, what a
-score runs) and the contract suite expectation by expectation (what only a failed verdict
-runs). ``--conf`` passes Spark settings to the session, e.g.
+(py4j calls). It then times one audit of each candidate table two ways: the verdict (one GX
+query, what a score runs) and the contract suite expectation by expectation (what only a
+failed verdict runs). ``--conf`` passes Spark settings to the session, e.g.
 ``spark.sql.codegen.cache.maxEntries=100`` for Spark's default code cache. ``--alternate
 KEY=A,B`` compares two values of a runtime SQL setting side by side in the one session:
 after two warm-up scores, ``--scores`` rounds score once with each value (A B, B A, ...),
@@ -145,8 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     conf = dict(item.split("=", 1) for item in args.conf)
     alternate = None
     if args.alternate:
-        key, values = args.alternate.split("=", 1)
-        alternate = (key, values.split(",", 1))
+        key, _, values = args.alternate.partition("=")
+        alternate = (key, values.split(","))
+        if not key or len(alternate[1]) != 2:
+            parser.error(f"--alternate takes KEY=A,B (two values), not {args.alternate!r}")
 
     from bench.metrics import publish
 

@@ -25,8 +25,8 @@ COLLEGEMSG = SHARED_DATA / "collegemsg" / "CollegeMsg.txt.gz"
 def settings() -> Settings:
     # Interpreted, not compiled, expressions: on rows this few, compiling generated code
     # (Janino) was over a third of the JVM's CPU. No adaptive query execution: on rows this
-    # few its re-planning is pure overhead (a score of the sample made 60 Spark jobs instead
-    # of 156, median 13.6 s against 15.0 s side by side). The product keeps both by default;
+    # few its re-planning is overhead (a score of the sample makes 60 Spark jobs instead of
+    # 156 and uses about a sixth less JVM CPU; BENCHMARKS.md). The product keeps both by default;
     # the cluster run (test_cluster.py) and the crash tests' killed processes score with its
     # defaults and compare their rows with rows made here, so both paths are checked
     # against each other.
