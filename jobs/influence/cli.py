@@ -450,6 +450,65 @@ def maintain(
 
 
 @app.command()
+def plan(
+    lake: LakeOption,
+    as_of: Annotated[Optional[str], typer.Option(
+        "--as-of", help="Scored date to plan on, YYYY-MM-DD, or latest (the default): the latest scored date.")] = None,
+    k: Annotated[Optional[int], typer.Option("--k", help="How many influencers to book (default 10, or config).")] = None,
+    reach: Annotated[Optional[int], typer.Option(
+        "--reach", help="Audience: 1 = the people who engaged them, 2 = within two hops (default 1, or config).")] = None,
+    scope: Annotated[Optional[str], typer.Option(
+        "--scope", help="Candidates: global (default), community:<id> or topic:<hashtag>.")] = None,
+    costs: Annotated[Optional[Path], typer.Option(
+        "--costs", help="CSV with user_id,cost: what booking each costs; only they are candidates.")] = None,
+    budget: Annotated[Optional[float], typer.Option("--budget", help="What the plan may spend (with --costs).")] = None,
+    require: Annotated[Optional[list[str]], typer.Option(
+        "--require", help="An influencer the plan must hold (repeat for more); picked first.")] = None,
+    exclude: Annotated[Optional[list[str]], typer.Option(
+        "--exclude", help="An influencer the plan must not hold (repeat for more).")] = None,
+    config: ConfigOption = None,
+    master: MasterOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Choose the influencers whose audiences together reach the most distinct people.
+
+    Maximum coverage by lazy greedy (reach at least 1 - 1/e of the best k-set's; with costs and a
+    budget, 1 - 1/sqrt(e) of the best affordable set's), compared with the top k by influence
+    score and by PageRank; the plan that reaches most is kept in gold/campaign_plans, and the
+    shortlist's pairwise audience overlap in gold/audience_overlap (docs/planning.md).
+    """
+    from influence.pipelines import plan as pipeline
+
+    as_of_date = _parse_as_of(as_of)
+    if not (lake / "gold" / "influencer_scores" / "_delta_log").is_dir():
+        _fail(f"no scored lake at {lake}: run influence score --lake {lake} first")
+    with _user_errors():
+        wanted = pipeline.request(_settings(config, master), k=k, reach=reach, scope=scope, costs_file=costs,
+                                  budget=budget, require=require or (), exclude=exclude or ())
+    result = _execute(config, master, as_json, lambda spark, settings, step: pipeline.run(
+        spark, settings, lake, wanted, as_of_date, step=step), audits=pipeline.AUDITED)
+    if as_json:
+        _print_json(asdict(result))
+        return
+    with_costs = wanted.costs is not None
+    sketched = result.sizing == "sketch"
+    columns = ("pick", "user", "audience", "adds", "reached", "already reached", *(("cost", "adds per cost")
+                                                                                   if with_costs else ()))
+    rows = [(p["pick_order"], p["user_id"] + (" (required)" if p["required"] else ""), f"{p['audience']:,.0f}",
+             f"{p['marginal_reach']:,.0f}", f"{p['cumulative_reach']:,.0f}"
+             + (f" ± {p['reach_error']:,.0f}" if sketched else ""), f"{p['overlap_share']:.0%}",
+             *((f"{p['cost']:,.2f}", "" if p["reach_per_cost"] is None else f"{p['reach_per_cost']:,.2f}")
+               if with_costs else ())) for p in result.picks]
+    _print_rows(f"Campaign plan {result.plan_id} on {result.as_of} ({result.method}, {result.sizing} audiences, "
+                f"{result.reach_hops} hop{'s' if result.reach_hops == 2 else ''})", columns, rows, left=("user",))
+    others = ", ".join(f"{name}: {value:,.0f}" for name, value in result.method_reach.items())
+    out.print(f"kept {result.method}: {result.reach:,.0f} distinct people reached by {len(result.picks)} picks among "
+              f"{result.candidates:,} candidates ({others}); no plan reaches more than "
+              f"{result.optimum_upper_bound:,.0f}", highlight=False, soft_wrap=True)
+    out.print(f"guarantee: {result.guarantee}", highlight=False, soft_wrap=True)
+
+
+@app.command()
 def forget(
     lake: LakeOption,
     users: Annotated[list[str], typer.Argument(help="User ids as the exports write them (pseudonymised with the "

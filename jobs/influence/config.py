@@ -78,6 +78,20 @@ class ReachSettings(_Strict):
     delta: float = Field(0.1, gt=0, lt=1)
 
 
+class PlanSettings(_Strict):
+    # influence plan's defaults: picks, audience hops (1: engaged them; 2: within two hops).
+    k: int = Field(10, ge=1)
+    reach: int = Field(1, ge=1, le=2)
+    # Exact sets on the driver while the candidates' audiences hold at most this many
+    # memberships in all; HyperLogLog sketches in Spark beyond (or always, with "sketch").
+    exact_max_memberships: float = Field(2e8, ge=0)
+    sizing: Literal["auto", "exact", "sketch"] = "auto"
+    # Sketch precision: 2^lg_k buckets, relative standard error about 1.04 / sqrt(2^lg_k).
+    sketch_lg_k: int = Field(12, ge=4, le=21)
+    # A sketched reach_error holds with probability >= 1 - delta per figure (normal approximation).
+    delta: float = Field(0.05, gt=0, lt=1)
+
+
 class CommunitySettings(_Strict):
     resolution: float = Field(1.0, gt=0)
 
@@ -250,6 +264,7 @@ class Settings(_Strict):
     lists: ListSettings = ListSettings()
     scopes: ScopeSettings = ScopeSettings()
     illusion: IllusionSettings = IllusionSettings()
+    plan: PlanSettings = PlanSettings()
     engine: Literal["auto", "networkit", "graphframes"] = "auto"
     # Largest graph (edges) that auto gives the single-machine engine; ~2 GB of driver memory.
     driver_max_edges: int = Field(20_000_000, ge=1)

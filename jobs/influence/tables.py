@@ -181,6 +181,8 @@ SCORES = "gold/influencer_scores"
 NETWORK_SUMMARY = "gold/network_summary"
 SEGMENTS = "gold/influencer_segments"
 IMPRESSIONS = "gold/impressions_daily"
+CAMPAIGN_PLANS = "gold/campaign_plans"
+AUDIENCE_OVERLAP = "gold/audience_overlap"
 
 
 def conform(df: DataFrame, table_name: str) -> DataFrame:

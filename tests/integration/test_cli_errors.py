@@ -22,6 +22,8 @@ BAD_DATE = "is not a date; use YYYY-MM-DD"
     (["run", "--lake", "{tmp}/lake", "--as-of", "yesterday"], 2, BAD_DATE),
     (["report", "--lake", "{tmp}/lake", "--out", "{tmp}/r.html", "--as-of", "30/06/2026"], 2, BAD_DATE),
     (["generate", "--out", "{tmp}/sample", "--end", "2026-13-01"], 2, BAD_DATE),
+    (["plan", "--lake", "{tmp}/lake"], 1, "error: no scored lake at {tmp}/lake"),
+    (["plan", "--lake", "{tmp}/lake", "--as-of", "2026-06-31"], 2, BAD_DATE),
 ])
 def test_a_mistake_is_one_clear_line_and_a_non_zero_exit(tmp_path, argv, exit_code, message):
     (tmp_path / "export.jsonl").write_text("{}\n")

@@ -10,10 +10,10 @@ from scipy.stats import spearmanr
 from pyspark.sql import functions as F
 
 from influence import tables
-from influence.config import IllusionSettings, ImpressionSettings
+from influence.config import IllusionSettings, ImpressionSettings, PlanSettings
 from influence.graph.paths import path_centralities
 from influence.graph.structure import EdgeList
-from influence.pipelines import ingest, score
+from influence.pipelines import ingest, plan, score
 from tests import oracles
 
 pytestmark = [pytest.mark.collegemsg, pytest.mark.slow]  # slow: ingests and scores 59,835 messages
@@ -190,3 +190,41 @@ def test_majority_illusion_equals_a_hand_count(messages, most_engaged, summary):
     assert trait["prevalence"] == pytest.approx(len(holders) / 1_899)
     assert trait["illusion_share"] == pytest.approx(len(under) / len(per_engager))
     assert list(trait["contributors"]) == list(top.dst) and list(trait["contributor_counts"]) == list(top.n)
+
+
+@pytest.fixture(scope="module")
+def plans(spark, settings, scored) -> dict[str, plan.PlanReport]:
+    """Ten picks on the whole export, with exact audiences and with sketches, one hop."""
+    lake, _, _ = scored
+    found = {}
+    for sizing in ("exact", "sketch"):
+        sized = settings.model_copy(update={"plan": PlanSettings(sizing=sizing)})
+        found[sizing] = plan.run(spark, sized, lake, plan.request(sized, k=10, reach=1), AS_OF)
+    return found
+
+
+def test_a_plan_of_ten_reaches_what_pandas_counts_and_more_than_the_top_ten(messages, gold, plans):
+    pairs = messages[messages.src != messages.dst].drop_duplicates(["src", "dst"])
+    senders = pairs.groupby("dst")["src"].agg(set)
+    reached = lambda users: len(set().union(*(senders.get(u, set()) for u in users)))  # noqa: E731
+    exact = plans["exact"]
+    picks = [p["user_id"] for p in exact.picks]
+    assert [p["cumulative_reach"] for p in exact.picks] == [reached(picks[:i]) for i in range(1, 11)]
+    by_score = gold.sort_values("rank").index[:10]
+    by_pagerank = gold.reset_index().sort_values(["pagerank", "user_id"], ascending=[False, True]).user_id[:10]
+    assert exact.method_reach == {"greedy": reached(picks), "top_score": reached(by_score),
+                                  "top_pagerank": reached(by_pagerank)}
+    assert exact.method == "greedy" and exact.reach > max(reached(by_score), reached(by_pagerank))
+    assert exact.reach <= exact.optimum_upper_bound <= exact.reach / (1 - 1 / np.e)
+
+
+def test_sketched_reach_on_real_data_lies_within_its_bound(messages, plans):
+    pairs = messages[messages.src != messages.dst].drop_duplicates(["src", "dst"])
+    senders = pairs.groupby("dst")["src"].agg(set)
+    sketch = plans["sketch"]
+    picks = [p["user_id"] for p in sketch.picks]
+    for i, pick in enumerate(sketch.picks, start=1):
+        exact = len(set().union(*(senders.get(u, set()) for u in picks[:i])))
+        assert abs(pick["cumulative_reach"] - exact) <= pick["reach_error"], (i, exact, pick)
+    # Sketches choose almost as well as exact sets.
+    assert sketch.reach >= 0.97 * plans["exact"].reach

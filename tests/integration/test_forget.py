@@ -2,8 +2,9 @@
 
 The person is made to leave every kind of trace first: rows as actor and as target in
 bronze, silver and gold, a quarantined line quoting them, the community named after
-them (its smallest id), an illusion trait and a PageRank seed naming them, and older
-versions of every table (two ingests, a date scored twice).
+them (its smallest id), an illusion trait and a PageRank seed naming them, a campaign plan
+that requires them, and older versions of every table (two ingests, a date scored twice,
+two plans).
 """
 
 from __future__ import annotations
@@ -47,15 +48,18 @@ def forgotten(spark, tmp_path_factory):
     first, second = _exports(root / "exports")
     config = root / "config.yaml"
     config.write_text(f"illusion: {{traits: ['engaged:{GONE}']}}\npagerank: {{seeds: [{GONE}]}}\n"
-                      "scopes: {community_min_size: 5}\n")
+                      "scopes: {community_min_size: 5}\n"
+                 # Everyone an awareness influencer, so that she is on the shortlist whose overlap a plan writes.
+                 "roles: {awareness_top_share: 1.0}\n")
     lake = root / "lake"
     runner = CliRunner()
     for args in (["ingest", "--profile", "snap", str(first)], ["score", "--as-of", AS_OF],
-                 ["ingest", "--profile", "snap", str(second)], ["score", "--as-of", AS_OF]):
+                 ["ingest", "--profile", "snap", str(second)], ["score", "--as-of", AS_OF],
+                 ["plan", "--as-of", AS_OF, "--k", "3"], ["plan", "--as-of", AS_OF, "--k", "2", "--require", GONE]):
         result = runner.invoke(app, [*args, "--lake", str(lake), "--config", str(config)])
         assert result.exit_code in (0, 1), result.output
     before = {name: _rows(spark, lake, name) for name in tables.all_tables()}
-    assert all(any(GONE in row for row in rows) for name, rows in before.items() if name != tables.INGESTED_FILES)
+    assert [name for name, rows in before.items() if name != tables.INGESTED_FILES and not any(GONE in r for r in rows)] == []
     community = spark.read.format("delta").load(str(lake / tables.SCORES)).where(F.col("user_id") == "u01") \
         .select("community_id").first()[0]
     result = runner.invoke(app, ["forget", "--lake", str(lake), "--config", str(config), "--json", GONE])

@@ -144,4 +144,4 @@ def test_console_script_lists_the_commands():
     commands_panel = help_text.split("Commands")[1]
     rows = [line for line in commands_panel.splitlines() if line.startswith("│ ") and not line.startswith("│  ")]
     listed = {row.split()[1] for row in rows}  # continuation lines of a description are indented
-    assert listed == {"generate", "ingest", "score", "run", "report", "pull", "backfill", "maintain", "forget"}
+    assert listed == {"generate", "ingest", "score", "run", "report", "pull", "backfill", "maintain", "forget", "plan"}

@@ -52,3 +52,5 @@ def test_every_table_with_people_in_it_says_where_they_are():
         assert marked[name]["user_id"] == "subject"
     assert marked[tables.SCORES]["community_id"] == "mention"
     assert {"majority_illusion", "pagerank_seeds"} <= set(marked[tables.NETWORK_SUMMARY])
+    assert marked[tables.CAMPAIGN_PLANS] == {"user_id": "subject", "parameters": "mention"}
+    assert marked[tables.AUDIENCE_OVERLAP] == {"user_a": "subject", "user_b": "subject"}

@@ -26,6 +26,10 @@ def _dataset(lake_root: Path, name: str) -> ds.Dataset:
                              f"{lake_root})") from None
 
 
+def exists(lake_root: Path, name: str) -> bool:
+    return (Path(lake_root) / name / "_delta_log").is_dir()
+
+
 def scored_dates(lake_root: Path) -> list[date]:
     """Every date with a network summary, oldest first."""
     if not Path(lake_root).is_dir():

@@ -108,10 +108,13 @@ class Lake:
 
     def replace_range(self, df: DataFrame, name: str, column: str, first: date, last: date) -> None:
         """Atomically replace every row whose ``column`` lies in [first, last] with ``df``."""
+        self.replace_where(df, name, f"{column} = '{first.isoformat()}'" if first == last
+                           else f"{column} >= '{first.isoformat()}' AND {column} <= '{last.isoformat()}'")
+
+    def replace_where(self, df: DataFrame, name: str, where: str) -> None:
+        """Atomically replace every row matching the SQL predicate ``where`` with ``df``."""
         self.ensure(name)
         # Delta itself refuses rows that fall outside the replaceWhere predicate.
-        where = (f"{column} = '{first.isoformat()}'" if first == last
-                 else f"{column} >= '{first.isoformat()}' AND {column} <= '{last.isoformat()}'")
         writer = tables.conform(df, name).write.format("delta").mode("overwrite").option("replaceWhere", where)
         with_commit_retries(f"replace {name} {where}", lambda: writer.save(self.path(name)))
 

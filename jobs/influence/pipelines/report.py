@@ -45,8 +45,24 @@ def read(lake_root: Path, as_of: date | None = None) -> ReportData:
     scores = gold.rows_of_date(lake_root, tables.SCORES, as_of, columns=SCORE_COLUMNS)
     segments = gold.rows_of_date(lake_root, tables.SEGMENTS, as_of, where=ds.field("scope") == GLOBAL)
     leaders = scores.nsmallest(NETWORK_SIZE, "rank")["user_id"].tolist()
+    plan, overlap = latest_plan(lake_root, as_of)
     return ReportData(as_of, earlier[-1] if earlier else None, _plain(summary), scores, segments,
-                      contacts_by_community(lake_root, as_of, leaders, scores))
+                      contacts_by_community(lake_root, as_of, leaders, scores), plan, overlap)
+
+
+def latest_plan(lake_root: Path, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows of the date's latest campaign plan, and the shortlist's overlap at its reach."""
+    if not gold.exists(lake_root, tables.CAMPAIGN_PLANS):
+        return pd.DataFrame(), pd.DataFrame()
+    plans = gold.rows_of_date(lake_root, tables.CAMPAIGN_PLANS, as_of)
+    if plans.empty:
+        return plans, pd.DataFrame()
+    plan = plans[plans["plan_id"] == plans.sort_values(["planned_at", "plan_id"])["plan_id"].iloc[-1]]
+    plan = plan.assign(method_reach=plan["method_reach"].map(_plain))
+    overlap = (gold.rows_of_date(lake_root, tables.AUDIENCE_OVERLAP, as_of,
+                                 where=ds.field("reach_hops") == int(plan["reach_hops"].iloc[0]))
+               if gold.exists(lake_root, tables.AUDIENCE_OVERLAP) else pd.DataFrame())
+    return plan, overlap
 
 
 def contacts_by_community(lake_root: Path, as_of: date, users: list[str], scores: pd.DataFrame) -> pd.DataFrame:

@@ -25,6 +25,10 @@ class ReportData:
     scores: pd.DataFrame  # every user of the date
     segments: pd.DataFrame  # the global scope's roles and lists, exits included
     contacts: pd.DataFrame  # user_id, community_id, contacts: the top users' contacts per community
+    # The latest campaign plan of the date (its gold/campaign_plans rows) and the shortlist's
+    # audience overlap at that plan's reach: empty when nothing was planned.
+    plan: pd.DataFrame = field(default_factory=pd.DataFrame)
+    overlap: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -147,3 +151,30 @@ def changes(data: ReportData, *, movers: int = 10) -> dict[str, Any]:
 
 def _moves(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{"user_id": r.user_id, "rank": int(r.rank), "rank_change": int(r.rank_change)} for r in frame.itertuples()]
+
+
+def plan_view(data: ReportData) -> dict[str, Any] | None:
+    """The latest plan: its picks in order with their reach, and what the top k would reach."""
+    if data.plan.empty:
+        return None
+    rows = data.plan.sort_values("pick_order")
+    first = rows.iloc[0]
+    picks = [{"order": int(r.pick_order), "user_id": r.user_id, "required": bool(r.required),
+              "audience": float(r.audience), "marginal": float(r.marginal_reach),
+              "cumulative": float(r.cumulative_reach), "overlap_share": float(r.overlap_share),
+              "cost": None if pd.isna(r.cost) else float(r.cost),
+              "error": None if pd.isna(r.reach_error) else float(r.reach_error)} for r in rows.itertuples()]
+    return {"plan_id": first.plan_id, "method": first.method, "guarantee": first.guarantee,
+            "reach_hops": int(first.reach_hops), "sizing": first.sizing, "picks": picks,
+            "method_reach": dict(first.method_reach), "upper_bound": float(first.optimum_upper_bound)}
+
+
+def overlap_matrix(data: ReportData, *, limit: int = 50) -> tuple[list[str], list[list[float]]]:
+    """The shortlist (by rank, at most ``limit``) and the Jaccard overlap of each pair (1 on the diagonal)."""
+    if data.overlap.empty:
+        return [], []
+    members = current(data.segments)
+    members = members[members["segment"] == "shortlist"].sort_values("rank")["user_id"].tolist()[:limit]
+    jaccard = {(r.user_a, r.user_b): float(r.jaccard) for r in data.overlap.itertuples()}
+    matrix = [[1.0 if a == b else jaccard.get((min(a, b), max(a, b)), 0.0) for b in members] for a in members]
+    return members, matrix

@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from influence.report import model, svg
 
-SECTIONS = ("summary", "shortlist", "centers", "impressions", "roles", "illusion", "changes")
+SECTIONS = ("summary", "shortlist", "centers", "impressions", "roles", "plan", "illusion", "changes")
 NETWORK_SIZE = 15
 
 
@@ -32,6 +32,8 @@ def render(data: model.ReportData) -> str:
     summary: dict[str, Any] = data.summary
     illusions = [{**t, "contributors": list(zip(t["contributors"], t["contributor_counts"]))}
                  for t in summary.get("majority_illusion") or []]
+    plan = model.plan_view(data)
+    members, matrix = model.overlap_matrix(data)
     page = environment.get_template("report.html.j2").render(
         version=version("influence"), as_of=data.as_of, summary=summary,
         shortlist=model.list_rows(data, "shortlist"), coi_core=model.list_rows(data, "coi_core"),
@@ -40,7 +42,9 @@ def render(data: model.ReportData) -> str:
                                      summary.get("impressions_top_share_80"))),
         scatter_svg=Markup(svg.scatter(model.scatter_points(data))),
         network_svg=Markup(svg.network(model.network(data, top=NETWORK_SIZE))), network_size=NETWORK_SIZE,
-        colours=svg.SIDE_COLOURS, illusions=illusions, changes=model.changes(data),
+        colours=svg.SIDE_COLOURS, illusions=illusions, changes=model.changes(data), plan=plan,
+        reach_svg=Markup(svg.reach_curve(plan)), overlap_svg=Markup(svg.heatmap(members, matrix)),
+        overlap_members=len(members),
         pct=_percent, num=_number,
     )
     return page

@@ -123,3 +123,55 @@ def network(net: Network) -> str:
     return (f'<svg id="network-chart" class="chart" viewBox="0 0 {size} {size}" role="img" '
             f'aria-label="Top influencers and the communities they reach" xmlns="http://www.w3.org/2000/svg">'
             f'<title>Top influencers and the communities they reach</title>{body}</svg>')
+
+
+def reach_curve(plan: dict[str, Any] | None) -> str:
+    """Distinct people reached against picks, with what the top k by score and by PageRank reach."""
+    title = "Unique reach of the plan, pick by pick"
+    if not plan:
+        return _frame(title, "picks", "distinct people reached", "", "reach-chart")
+    picks = plan["picks"]
+    others = {m: v for m, v in plan["method_reach"].items() if m != plan["method"]}
+    top = max([p["cumulative"] for p in picks] + list(others.values()) + [1.0])
+    k = len(picks)
+    xs = [i / k for i in range(k + 1)]
+    body = _ticks(xs, [str(i) for i in range(k + 1)] if k <= 20 else [str(i) if i % 10 == 0 else "" for i in
+                                                                        range(k + 1)], "x")
+    body += _ticks([0, 0.5, 1], [f"{top * t:,.0f}" for t in (0, 0.5, 1)], "y")
+    path = " ".join(f"{_x(x):.1f},{_y(v / top):.1f}" for x, v in zip(xs, [0.0] + [p["cumulative"] for p in picks]))
+    body += f'<polyline class="reach" points="{path}"/>'
+    for p, x in zip(picks, xs[1:]):
+        body += (f'<circle class="pick" cx="{_x(x):.1f}" cy="{_y(p["cumulative"] / top):.1f}" r="3.5">'
+                 f'<title>{p["order"]}. {escape(p["user_id"])}: adds {p["marginal"]:,.0f}, '
+                 f'{p["cumulative"]:,.0f} reached, {p["overlap_share"]:.0%} of its audience already reached'
+                 f'</title></circle>')
+    for i, (method, value) in enumerate(sorted(others.items())):
+        body += (f'<line class="cut" x1="{_x(0)}" y1="{_y(value / top):.1f}" x2="{_x(1)}" y2="{_y(value / top):.1f}"/>'
+                 f'<text class="note" x="{_x(1) - 10:.1f}" y="{_y(value / top) + (14 if i else -5):.1f}" '
+                 f'text-anchor="end">the top {k} by {method.removeprefix("top_")}: {value:,.0f}</text>')
+    return _frame(title, "picks", "distinct people reached", body, "reach-chart")
+
+
+def heatmap(members: list[str], matrix: list[list[float]]) -> str:
+    """The Jaccard overlap of each pair's audiences, darker for more shared people."""
+    size, margin = 560, 90
+    title = "Audience overlap of the shortlist (Jaccard)"
+    n = len(members)
+    cell = (size - margin - 24) / max(n, 1)
+    body = ""
+    for i, (member, row) in enumerate(zip(members, matrix)):
+        y = margin + i * cell
+        body += (f'<text class="tick" x="{margin - 4}" y="{y + cell * 0.75:.1f}" text-anchor="end" '
+                 f'font-size="{min(10.0, cell):.1f}">{escape(member)}</text>')
+        for j, value in enumerate(row):
+            x = margin + j * cell
+            body += (f'<rect x="{x:.1f}" y="{y:.1f}" width="{cell:.2f}" height="{cell:.2f}" fill="#1f6fb2" '
+                     f'fill-opacity="{value:.3f}"><title>{escape(member)} and {escape(members[j])}: '
+                     f'{value:.0%}</title></rect>')
+    for j, member in enumerate(members):
+        x = margin + j * cell + cell * 0.75
+        body += (f'<text class="tick" x="{x:.1f}" y="{margin - 4}" transform="rotate(-60 {x:.1f} {margin - 4})" '
+                 f'font-size="{min(10.0, cell):.1f}">{escape(member)}</text>')
+    return (f'<svg id="overlap-chart" class="chart" viewBox="0 0 {size} {size}" role="img" '
+            f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+            f'{body}</svg>')
