@@ -454,7 +454,8 @@ def plan(
     lake: LakeOption,
     as_of: Annotated[Optional[str], typer.Option(
         "--as-of", help="Scored date to plan on, YYYY-MM-DD, or latest (the default): the latest scored date.")] = None,
-    k: Annotated[Optional[int], typer.Option("--k", help="How many influencers to book (default 10, or config).")] = None,
+    k: Annotated[Optional[int], typer.Option(
+        "--k", help="How many influencers to book (default 10, or config; with --budget, as many as it affords).")] = None,
     reach: Annotated[Optional[int], typer.Option(
         "--reach", help="Audience: 1 = the people who engaged them, 2 = within two hops (default 1, or config).")] = None,
     scope: Annotated[Optional[str], typer.Option(

@@ -95,7 +95,8 @@ def test_a_budgeted_plan_stays_within_budget_and_reaches_its_guaranteed_share(se
     rng = np.random.default_rng(seed)
     costs = rng.integers(1, 6, graph.n).astype(float)
     budget = 7.0
-    best = max(_reach(audiences, chosen) for size in range(1, 5) for chosen in combinations(range(graph.n), size)
+    # Costs of at least 1 and a budget of 7: no affordable set has more than 7 people.
+    best = max(_reach(audiences, chosen) for size in range(1, 8) for chosen in combinations(range(graph.n), size)
                if costs[list(chosen)].sum() <= budget)
     plan = lazy_greedy(audiences, np.arange(graph.n), graph.n, costs=costs, budget=budget)
     assert costs[plan.picks].sum() <= budget
@@ -130,4 +131,57 @@ def test_overlaps_count_the_shared_people_of_each_pair():
     graph = _graph({"A": ["f1", "f2", "f3"], "B": ["f2", "f3", "f4", "f5"], "C": ["f9"]})
     audiences = Audiences(graph, 1)
     a, b, c = (_node(graph, u) for u in "ABC")
-    assert overlaps(audiences, [a, b, c]) == [(a, b, 2, 2 / 5), (a, c, 0, 0.0), (b, c, 0, 0.0)]
+    assert overlaps(audiences, [a, b, c]) == [(a, b, 3, 4, 2, 2 / 5), (a, c, 3, 1, 0, 0.0), (b, c, 4, 1, 0, 0.0)]
+
+
+def _plain_greedy(audiences: Audiences, k: int) -> list[int]:
+    """Greedy without laziness: every candidate evaluated at every pick, ties to the smaller node."""
+    picks, covered = [], set()
+    for _ in range(k):
+        gains = [(len(set(audiences.of(v).tolist()) - covered), -v) for v in range(audiences.people) if v not in picks]
+        gain, v = max(gains)
+        if gain == 0:
+            break
+        picks.append(-v)
+        covered |= set(audiences.of(-v).tolist())
+    return picks
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_lazy_greedy_makes_the_same_picks_as_plain_greedy(seed):
+    graph = random_graph(n=70, p=0.05, seed=300 + seed)
+    audiences = Audiences(graph, 1 + seed % 2)
+    assert lazy_greedy(audiences, np.arange(graph.n), 8).picks == _plain_greedy(audiences, 8)
+
+
+def test_a_free_pick_comes_first_and_one_that_adds_nobody_is_not_taken():
+    graph = _graph({"FREE": ["f1", "f2"], "COPY": ["f1"], "PAID": ["f3", "f4", "f5"]})
+    costs = np.zeros(graph.n)
+    costs[_node(graph, "PAID")] = 5.0  # FREE and COPY cost nothing; COPY adds nobody after FREE
+    everyone = np.array([_node(graph, u) for u in ("FREE", "COPY", "PAID")])
+    plan = lazy_greedy(Audiences(graph, 1), everyone, 3, costs=costs, budget=5.0)
+    assert _names(graph, plan.picks) == ["FREE", "PAID"] and plan.reach == 5
+
+
+def test_a_k_that_stops_a_budgeted_plan_first_claims_no_ratio():
+    # Budget 30, k 3: three cheap picks of 10 people each fill k; the optimum books three of 990.
+    audiences_of = {f"C{i}": [f"c{i}_{j}" for j in range(10)] for i in range(3)}
+    audiences_of |= {f"B{i}": [f"b{i}_{j}" for j in range(990)] for i in range(3)}
+    graph = _graph(audiences_of)
+    costs = np.zeros(graph.n)
+    for user in audiences_of:
+        costs[_node(graph, user)] = 0.1 if user.startswith("C") else 10.0
+    stars = np.array([_node(graph, u) for u in audiences_of])
+    plan = lazy_greedy(Audiences(graph, 1), stars, 3, costs=costs, budget=30.0)
+    assert "none proven" in plan.guarantee and plan.upper_bound >= 2_970
+    unlimited = lazy_greedy(Audiences(graph, 1), stars, len(stars), costs=costs, budget=30.0)
+    assert unlimited.reach >= 2_970 * BUDGETED_RATIO and costs[unlimited.picks].sum() <= 30
+
+
+def test_with_every_pick_required_no_single_pick_is_added():
+    graph = _graph({"A": ["f1"], "B": ["f2"], "BIG": [f"g{i}" for i in range(9)]})
+    costs = np.ones(graph.n)
+    required = [_node(graph, "A"), _node(graph, "B")]
+    plan = lazy_greedy(Audiences(graph, 1), np.array([*required, _node(graph, "BIG")]), 2, required=required,
+                       costs=costs, budget=5.0)
+    assert _names(graph, plan.picks) == ["A", "B"]

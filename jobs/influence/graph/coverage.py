@@ -14,7 +14,8 @@ and submodular, so:
 - **costs and a budget:** the better of the cost-benefit lazy greedy (most new people per
   unit of cost among the picks that still fit) and the best single affordable pick:
   reach >= (1 - 1/sqrt(e)) of the best affordable set (Khuller, Moss & Naor, "The budgeted
-  maximum coverage problem", IPL 1999).
+  maximum coverage problem", IPL 1999). That result is for a budget alone: when a limit of k
+  picks stops the greedy first, no ratio is claimed.
 
 Cost: each evaluation of a candidate costs its audience (one hop: its in-degree; two hops:
 the two-hop paths into it); lazy evaluation touches few candidates per pick beyond the first
@@ -39,7 +40,11 @@ from scipy import sparse
 from influence.graph.structure import EdgeList
 
 GREEDY_RATIO = 1 - 1 / math.e
+NO_GUARANTEE_WITH_K = ("none proven: k limited the picks before the budget did, and the 1 - 1/sqrt(e) "
+                       "guarantee is for a budget alone; leave --k out to let the budget decide")
 BUDGETED_RATIO = 1 - 1 / math.sqrt(math.e)
+# The cost a free pick is ranked with: before every paid one, the free ones by their gain.
+FREE = 1e-12
 # Two-hop paths expanded per block when sizing candidates' audiences (bounds driver memory).
 _PATHS_PER_BLOCK = 20_000_000
 
@@ -160,7 +165,10 @@ def lazy_greedy(audiences: Audiences, candidates: np.ndarray, k: int, *, require
     sizes = audiences.sizes(pool)
 
     def priority(v: int, gain: float) -> float:
-        return gain / costs[v] if budgeted else gain
+        if not budgeted:
+            return gain
+        # Free picks come first, the one that adds most first; one that adds nobody, last.
+        return gain / max(costs[v], FREE)
 
     # Max-heap of (-priority, node, pick count when evaluated): a stale entry is an upper bound.
     heap = [(-priority(int(v), float(s)), int(v), -1) for v, s in zip(pool, sizes)]
@@ -182,7 +190,12 @@ def lazy_greedy(audiences: Audiences, candidates: np.ndarray, k: int, *, require
         online = plan.reach + sum(-b for b, _, _ in heapq.nsmallest(room, heap))
         plan.upper_bound = float(min(plan.reach / GREEDY_RATIO, online, audiences.people))
         return plan
-    single = _best_single(audiences, pool, sizes, required, costs, budget)
+    if len(plan.picks) >= k:
+        # k stopped it before the budget did: the 1 - 1/sqrt(e) result is for a budget alone.
+        plan.guarantee = NO_GUARANTEE_WITH_K
+        plan.upper_bound = float(audiences.people)
+        return plan
+    single = _best_single(audiences, pool, sizes, required, costs, budget) if len(required) < k else None
     if single is not None and single.reach > plan.reach:
         plan = single
     plan.upper_bound = float(min(plan.reach / BUDGETED_RATIO, audiences.people))
@@ -239,8 +252,8 @@ def guarantee_of(budgeted: bool) -> str:
             "(lazy greedy, Leskovec et al. 2007; Nemhauser, Wolsey & Fisher 1978)")
 
 
-def overlaps(audiences: Audiences, nodes: Sequence[int]) -> list[tuple[int, int, int, float]]:
-    """``(a, b, shared, jaccard)`` for every pair of ``nodes`` (a before b in the given order)."""
+def overlaps(audiences: Audiences, nodes: Sequence[int]) -> list[tuple[int, int, int, int, int, float]]:
+    """``(a, b, size_a, size_b, shared, jaccard)`` for every pair of ``nodes`` (a before b in the given order)."""
     nodes = list(nodes)
     if not nodes:
         return []
@@ -253,5 +266,6 @@ def overlaps(audiences: Audiences, nodes: Sequence[int]) -> list[tuple[int, int,
     for i in range(len(nodes)):
         for j in range(i + 1, len(nodes)):
             union = size[i] + size[j] - shared[i, j]
-            found.append((nodes[i], nodes[j], int(shared[i, j]), float(shared[i, j] / union) if union else 0.0))
+            found.append((nodes[i], nodes[j], int(size[i]), int(size[j]), int(shared[i, j]),
+                          float(shared[i, j] / union) if union else 0.0))
     return found

@@ -25,7 +25,7 @@ from typing import Sequence
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from influence.graph.coverage import BUDGETED_RATIO, GREEDY_RATIO, Plan, guarantee_of
+from influence.graph.coverage import BUDGETED_RATIO, FREE, GREEDY_RATIO, NO_GUARANTEE_WITH_K, Plan, guarantee_of
 
 
 def relative_error(lg_k: int, delta: float) -> float:
@@ -54,19 +54,20 @@ def _with(state: bytes | None) -> Column:
 EVALUATED_AT_ONCE = 64
 
 
-def sketched_greedy(candidates: DataFrame, k: int, *, required: Sequence[str] = (), budget: float | None = None
-                    ) -> Plan:
+def sketched_greedy(candidates: DataFrame, k: int, *, required: Sequence[str] = (), budget: float | None = None,
+                    required_cost: float = 0.0) -> Plan:
     """Lazy greedy on estimated gains over ``user_id, audience[, cost]`` rows (cached by the
     caller): required picks first, then the most new people (per unit of cost, within
     ``budget``). The bounds live on the driver; each step estimates the gains of the
     ``EVALUATED_AT_ONCE`` best-bounded candidates in one Spark job, until the best fresh gain
     beats every stale bound (CELF, as in ``influence.graph.coverage``, on estimates). With a
-    budget, the best single affordable pick is kept instead when it reaches more."""
+    budget (``required_cost`` of it already spent on the required picks), the best single
+    affordable pick is kept instead when it reaches more."""
     budgeted = budget is not None
     plan = Plan("greedy", guarantee_of(budgeted))
     state = _take(candidates, plan, required, None)
     after_required, start = plan.reach, state
-    spent = _spent(candidates, required) if budgeted else 0.0
+    spent = required_cost if budgeted else 0.0
     bounds = candidates.select("user_id", F.hll_sketch_estimate("audience").alias("gain"),
                                *(["cost"] if budgeted else [])).toPandas()
     bounds = bounds[~bounds["user_id"].isin(plan.picks)].assign(size=lambda b: b["gain"], evaluated=-1)
@@ -97,7 +98,11 @@ def sketched_greedy(candidates: DataFrame, k: int, *, required: Sequence[str] = 
     if not budgeted:
         plan.upper_bound = plan.reach / GREEDY_RATIO
         return plan
-    single = _best_single(candidates, required, start, after_required, budget - _spent(candidates, required))
+    if len(plan.picks) >= k:
+        plan.guarantee, plan.upper_bound = NO_GUARANTEE_WITH_K, None  # see influence.graph.coverage
+        return plan
+    single = _best_single(candidates, required, start, after_required, budget - required_cost) \
+        if len(required) < k else None
     if single is not None and after_required + single[1] > plan.reach:
         alone = Plan("greedy", plan.guarantee)
         for user, gain, size in zip(plan.picks[:len(required)], plan.marginal, plan.audience):
@@ -111,9 +116,8 @@ def sketched_greedy(candidates: DataFrame, k: int, *, required: Sequence[str] = 
 def _priority(bounds, budgeted: bool):
     if not budgeted:
         return bounds["gain"]
-    # A free pick that adds someone comes first.
-    return (bounds["gain"] / bounds["cost"].where(bounds["cost"] > 0)).fillna(float("inf")).where(
-        bounds["gain"] > 0, 0.0)
+    # Free picks first, the one that adds most first (as in influence.graph.coverage).
+    return (bounds["gain"] / bounds["cost"].clip(lower=FREE)).where(bounds["gain"] > 0, 0.0)
 
 
 def _append(plan: Plan, user_id: str, gain: float, size: float) -> None:
@@ -135,12 +139,6 @@ def _take(candidates: DataFrame, plan: Plan, users: Sequence[str], state: bytes 
         state = row["union"]
         _append(plan, user, row["after"] - plan.reach, row["size"])
     return state
-
-
-def _spent(candidates: DataFrame, users: Sequence[str]) -> float:
-    if not users:
-        return 0.0
-    return float(candidates.where(F.col("user_id").isin(list(users))).agg(F.sum("cost")).first()[0] or 0.0)
 
 
 def _best_single(candidates: DataFrame, required: Sequence[str], state: bytes | None, before: float,

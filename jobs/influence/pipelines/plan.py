@@ -39,7 +39,7 @@ METHODS = ("greedy", "top_score", "top_pagerank")
 class Request:
     """What a plan is asked for; ids as the lake holds them (pseudonymised when it is)."""
 
-    k: int
+    k: int | None  # None: as many as the budget affords
     reach: int
     scope: str = GLOBAL
     budget: float | None = None
@@ -47,6 +47,14 @@ class Request:
     costs_sha256: str | None = None
     require: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    # The ids as the user wrote them, by lake id: what messages show in a pseudonymised lake.
+    names: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def named(self, users) -> str:
+        return ", ".join(self.names.get(u, u) for u in users)
+
+    def limit(self, candidates: int) -> int:
+        return self.k if self.k is not None else len(self.require) + candidates
 
     def parameters(self) -> str:
         return json.dumps({"k": self.k, "reach": self.reach, "scope": self.scope, "budget": self.budget,
@@ -106,9 +114,10 @@ def request(settings: Settings, *, k: int | None = None, reach: int | None = Non
             costs_file: Path | None = None, budget: float | None = None, require: Sequence[str] = (),
             exclude: Sequence[str] = ()) -> Request:
     """The request from the command's options and the config, checked before Spark starts."""
-    k = settings.plan.k if k is None else k
+    # With a budget and no --k, the budget alone decides how many (the guarantee is for that case).
+    k = (None if budget is not None else settings.plan.k) if k is None else k
     reach = settings.plan.reach if reach is None else reach
-    if k < 1:
+    if k is not None and k < 1:
         raise InfluenceError(f"--k must be at least 1, not {k}")
     if reach not in (1, 2):
         raise InfluenceError(f"--reach is 1 (engaged them) or 2 (within two hops), not {reach}")
@@ -121,11 +130,12 @@ def request(settings: Settings, *, k: int | None = None, reach: int | None = Non
     costs, digest = read_costs(costs_file, key) if costs_file else (None, None)
     required = tuple(dict.fromkeys(pseudonyms(require, key)))
     excluded = tuple(dict.fromkeys(pseudonyms(exclude, key)))
+    names = dict(zip(pseudonyms([*require, *exclude], key), [*require, *exclude]))
     if both := sorted(set(required) & set(excluded)):
-        raise InfluenceError(f"required and excluded at once: {', '.join(both)}")
-    if len(required) > k:
+        raise InfluenceError(f"required and excluded at once: {', '.join(names[u] for u in both)}")
+    if k is not None and len(required) > k:
         raise InfluenceError(f"{len(required)} required influencers do not fit in --k {k}")
-    return Request(k, reach, scope or GLOBAL, budget, costs, digest, required, excluded)
+    return Request(k, reach, scope or GLOBAL, budget, costs, digest, required, excluded, names)
 
 
 def run(spark: SparkSession, settings: Settings, lake_root: Path, wanted: Request, as_of: date | None = None,
@@ -155,7 +165,8 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, wanted: Reques
     orders = {"top_score": [u for u in by_rank if u in pickable],
               "top_pagerank": [u for u in by_pagerank if u in pickable]}
     started = time.perf_counter()
-    with step(f"plan {wanted.k} picks ({sizing} audiences, {wanted.reach} hop{'s' if wanted.reach == 2 else ''})"):
+    picks = f"{wanted.k} picks" if wanted.k is not None else "within the budget"
+    with step(f"plan {picks} ({sizing} audiences, {wanted.reach} hop{'s' if wanted.reach == 2 else ''})"):
         if sizing == "exact":
             plans, pairs = _exact(edges, wanted, candidates, orders, shortlist)
             error = 0.0
@@ -166,9 +177,10 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, wanted: Reques
     kept = max(plans, key=lambda p: p.reach)  # the first of equals: greedy, which carries the guarantee
     greedy = plans[0]
     # Nobody reaches more people than the graph holds.
-    bound = min(greedy.upper_bound if greedy.upper_bound is not None else kept.reach, float(len(scores)))
+    bound = min(greedy.upper_bound if greedy.upper_bound is not None else float(len(scores)), float(len(scores)))
     if kept is not greedy:
-        kept.guarantee = f"at least the greedy plan's reach, so {greedy.guarantee}"
+        kept.guarantee = (greedy.guarantee if greedy.guarantee.startswith("none proven")
+                          else f"at least the greedy plan's reach, so {greedy.guarantee}")
     if sizing == "sketch":
         kept.guarantee += f"; with sketched audiences, up to the sketches' error (reach_error, delta {settings.plan.delta})"
     frame = _plan_rows(kept, wanted, as_of, run_id, sizing, error, max(bound, kept.reach),
@@ -202,8 +214,9 @@ def _candidates(lake: Lake, settings: Settings, scores: pd.DataFrame, wanted: Re
     in_graph = set(scores["user_id"])
     named = [*wanted.require, *wanted.exclude]
     if unknown := [u for u in named if u not in in_graph]:
-        raise InfluenceError(f"not in the graph of {as_of}: {', '.join(unknown[:5])}"
-                             f"{' ...' if len(unknown) > 5 else ''} (ids as the exports write them)")
+        keyed = " (is INFLUENCE_PSEUDONYMIZE_KEY the lake's key?)" if pseudonymization_key() else ""
+        raise InfluenceError(f"not in the graph of {as_of}: {wanted.named(unknown[:5])}"
+                             f"{' ...' if len(unknown) > 5 else ''} (ids as the exports write them{keyed})")
     scope = wanted.scope
     if scope == GLOBAL:
         users = in_graph
@@ -223,7 +236,7 @@ def _candidates(lake: Lake, settings: Settings, scores: pd.DataFrame, wanted: Re
     users -= set(wanted.exclude) | set(wanted.require)
     if wanted.costs is not None:
         if missing := [u for u in wanted.require if u not in wanted.costs]:
-            raise InfluenceError(f"required but without a cost in the costs file: {', '.join(missing)}")
+            raise InfluenceError(f"required but without a cost in the costs file: {wanted.named(missing)}")
         spent = sum(wanted.costs[u] for u in wanted.require)
         if spent > wanted.budget:
             raise InfluenceError(f"the required influencers cost {spent:g}, over the budget {wanted.budget:g}")
@@ -241,7 +254,7 @@ def _fitting(order: list[str], wanted: Request, candidates: set[str]) -> list[st
     """``order`` cut as a plan would take it: required first, then candidates within k and the budget."""
     taken, spent = list(wanted.require), sum((wanted.costs or {}).get(u, 0.0) for u in wanted.require)
     for user in order:
-        if len(taken) >= wanted.k:
+        if len(taken) >= wanted.limit(len(candidates)):
             break
         if user in taken or user not in candidates:
             continue
@@ -259,52 +272,62 @@ def _exact(edges: DataFrame, wanted: Request, candidates: list[str], orders: dic
     audiences = Audiences(graph, wanted.reach)
 
     def nodes(users: Sequence[str]) -> np.ndarray:
-        return np.searchsorted(graph.ids, np.asarray(list(users), dtype=str))
+        users = np.asarray(list(users), dtype=str)
+        found = np.searchsorted(graph.ids, users)
+        known = found < graph.n
+        known[known] = graph.ids[found[known]] == users[known]
+        if not known.all():
+            raise InfluenceError(f"not among the engaged or engaging people of the date's edges: "
+                                 f"{', '.join(users[~known][:5])}")
+        return found
 
     costs = None
     if wanted.costs is not None:
         costs = np.zeros(graph.n)
-        listed = [u for u in wanted.costs if u in set(graph.ids)]
+        in_graph = set(graph.ids.tolist())
+        listed = [u for u in wanted.costs if u in in_graph]
         costs[nodes(listed)] = [wanted.costs[u] for u in listed]
     required = nodes(wanted.require).tolist()
     options = {"required": required, "costs": costs, "budget": wanted.budget}
-    plans = [lazy_greedy(audiences, nodes(candidates), wanted.k, **options)]
+    k, pickable = wanted.limit(len(candidates)), set(candidates)
+    plans = [lazy_greedy(audiences, nodes(candidates), k, **options)]
     for method, order in orders.items():
-        plans.append(in_order(audiences, nodes(_fitting(order, wanted, set(candidates))), wanted.k, method, **options))
+        plans.append(in_order(audiences, nodes(_fitting(order, wanted, pickable)), k, method, **options))
     for plan in plans:
         plan.picks = [str(graph.ids[v]) for v in plan.picks]
-    pairs = [(str(graph.ids[a]), str(graph.ids[b]), float(len(audiences.of(a))), float(len(audiences.of(b))),
-              float(shared), jaccard) for a, b, shared, jaccard in overlaps(audiences, nodes(shortlist).tolist())]
+    pairs = [(str(graph.ids[a]), str(graph.ids[b]), float(size_a), float(size_b), float(shared), jaccard)
+             for a, b, size_a, size_b, shared, jaccard in overlaps(audiences, nodes(shortlist).tolist())]
     return plans, pairs
 
 
 def _sketched(edges: DataFrame, wanted: Request, candidates: list[str], orders: dict[str, list[str]],
               shortlist: list[str], settings: Settings):
     spark = edges.sparkSession
-    pool = {*candidates, *wanted.require, *shortlist}
+    pool, pickable = {*candidates, *wanted.require, *shortlist}, set(candidates)
     people = spark.createDataFrame(
-        [(u, (wanted.costs or {}).get(u), u in set(candidates)) for u in sorted(pool)],
+        [(u, (wanted.costs or {}).get(u), u in pickable) for u in sorted(pool)],
         "user_id string, cost double, candidate boolean")
     sketches = people.join(sketched.audience_sketches(edges, wanted.reach, settings.plan.sketch_lg_k), "user_id",
                            "left").cache()
     try:
-        pickable = sketches.where(F.col("candidate") & F.col("audience").isNotNull())
-        plans = [_with_required(sketches, pickable, wanted)]
+        plans = [_with_required(sketches, sketches.where(F.col("candidate") & F.col("audience").isNotNull()),
+                                wanted, wanted.limit(len(candidates)))]
         for method, order in orders.items():
             plans.append(sketched.sketched_in_order(sketches.where(F.col("audience").isNotNull()),
-                                                    _fitting(order, wanted, set(candidates)), method))
+                                                    _fitting(order, wanted, pickable), method))
         pairs = _sketched_pairs(sketches.where(F.col("user_id").isin(shortlist)))
     finally:
         sketches.unpersist()
     return plans, pairs
 
 
-def _with_required(sketches: DataFrame, pickable: DataFrame, wanted: Request) -> Plan:
+def _with_required(sketches: DataFrame, pickable: DataFrame, wanted: Request, k: int) -> Plan:
     # Required picks are taken from every sketch, the rest only from the scope's candidates.
     candidates = pickable.unionByName(sketches.where(F.col("user_id").isin(list(wanted.require)))) if wanted.require \
         else pickable
-    return sketched.sketched_greedy(candidates.where(F.col("audience").isNotNull()), wanted.k,
-                                    required=wanted.require, budget=wanted.budget)
+    spent = sum((wanted.costs or {}).get(u, 0.0) for u in wanted.require)
+    return sketched.sketched_greedy(candidates.where(F.col("audience").isNotNull()), k,
+                                    required=wanted.require, budget=wanted.budget, required_cost=spent)
 
 
 def _sketched_pairs(shortlist: DataFrame) -> list[tuple[str, str, float, float, float, float]]:

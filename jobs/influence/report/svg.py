@@ -125,6 +125,9 @@ def network(net: Network) -> str:
             f'<title>Top influencers and the communities they reach</title>{body}</svg>')
 
 
+_PLAN_NAMES = {"greedy": "the greedy plan", "top_score": "the top by score", "top_pagerank": "the top by PageRank"}
+
+
 def reach_curve(plan: dict[str, Any] | None) -> str:
     """Distinct people reached against picks, with what the top k by score and by PageRank reach."""
     title = "Unique reach of the plan, pick by pick"
@@ -148,7 +151,7 @@ def reach_curve(plan: dict[str, Any] | None) -> str:
     for i, (method, value) in enumerate(sorted(others.items())):
         body += (f'<line class="cut" x1="{_x(0)}" y1="{_y(value / top):.1f}" x2="{_x(1)}" y2="{_y(value / top):.1f}"/>'
                  f'<text class="note" x="{_x(1) - 10:.1f}" y="{_y(value / top) + (14 if i else -5):.1f}" '
-                 f'text-anchor="end">the top {k} by {method.removeprefix("top_")}: {value:,.0f}</text>')
+                 f'text-anchor="end">{_PLAN_NAMES[method]}: {value:,.0f}</text>')
     return _frame(title, "picks", "distinct people reached", body, "reach-chart")
 
 
