@@ -9,14 +9,15 @@ from pathlib import Path
 
 import yaml
 
+from influence.spark import QUICK_JIT
+
 SCRIPT = Path(sys.executable).with_name("influence")
 
 # A JVM that lives a minute on a few hundred rows spends much of its CPU compiling: C2's JIT
 # and Janino's generated code. The tuning docs/operations.md gives for short runs: C1 only,
-# and interpreted expressions as in the suite's session (a cold score 71 s -> 55 s, python -m bench.cold_start).
+# and interpreted expressions as in the suite's session (a cold score 56 s -> 39 s, python -m bench.cold_start).
 # The cluster run keeps compiled expressions (only its JIT is C1), so compiled rows are
 # still compared with the session's.
-QUICK_JIT = "-XX:TieredStopAtLevel=1"
 SHORT_RUN_CONF = {"spark.driver.extraJavaOptions": QUICK_JIT, "spark.sql.codegen.factoryMode": "NO_CODEGEN"}
 
 

@@ -36,6 +36,8 @@ class SparkSettings(_Strict):
     jars_cache: Path = Path("~/.cache/influence/jars")
     checkpoint_dir: Path | None = None
     ui: bool = False
+    # The driver maps its classes from the archive set-up made (influence.class_archive).
+    class_archive: bool = True
     # Anything else, passed to the builder as is (spark.* keys).
     conf: dict[str, str] = Field(default_factory=dict)
 

@@ -13,11 +13,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
 import sys
 import tempfile
+import time
 from importlib import metadata
 from pathlib import Path
 
+import pyspark
 from pyspark.sql import SparkSession
 
 from influence.config import Settings, load_config
@@ -67,13 +70,42 @@ def _java_options(settings: Settings, key: str, ours: str) -> str:
     return f"{ours} {settings.spark.conf.get(key, '')}".strip()
 
 
+# The JIT's quick C1 compiler only, for short runs (docs/operations.md). C1 alone gets a
+# 48 MiB code cache by default, which a cold score fills, after which nothing is compiled.
+QUICK_JIT = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m"
+
+# CDS warns of a stale archive on every start, and of each class it skips while archiving.
+QUIET_CDS = "-Xlog:cds=off -Xlog:cds+dynamic=off"
+
+
+def class_archive_path(settings: Settings) -> Path:
+    """Where set-up puts the driver's class archive (``influence.class_archive``): in this
+    Python environment, named by a digest of what it is valid for (the ``java`` that
+    spark-submit runs, Spark's own JARs and the resolved packages)."""
+    java = Path(os.environ["JAVA_HOME"]) / "bin" / "java" if os.environ.get("JAVA_HOME") else shutil.which("java")
+    java = Path(java or "java").resolve()
+    stamp = java.stat() if java.is_file() else None
+    spark_home = Path(pyspark.__file__).parent
+    parts = [str(java), str(stamp and (stamp.st_size, stamp.st_mtime_ns)), str(spark_home),
+             metadata.version("pyspark"), *(_resolved_jars(settings) or jvm_packages())]
+    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+    return Path(sys.prefix) / "share" / "influence" / f"classes-{digest}.jsa"
+
+
+def _class_sharing(settings: Settings) -> str:
+    if not settings.spark.class_archive:
+        return ""
+    archive = class_archive_path(settings)
+    return f" -XX:SharedArchiveFile={archive} {QUIET_CDS}" if archive.is_file() else ""
+
+
 def launch_conf(settings: Settings) -> dict[str, str]:
     """What must be set when the driver's JVM starts, for spark-submit's --conf."""
     conf = {
         "spark.driver.memory": settings.spark.driver_memory,
         "spark.driver.extraJavaOptions": _java_options(
             settings, "spark.driver.extraJavaOptions",
-            f"-Duser.timezone=UTC -Dlog4j.configurationFile={_LOG4J.as_uri()}"),
+            f"-Duser.timezone=UTC -Dlog4j.configurationFile={_LOG4J.as_uri()}{_class_sharing(settings)}"),
         "spark.jars.ivy": str(_jars_cache(settings)),
         "spark.ui.enabled": str(settings.spark.ui).lower(),
     }
@@ -119,6 +151,12 @@ def _session_conf(settings: Settings) -> dict[str, str]:
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": str(conf.shuffle_partitions),
+        # Local lakes are written without Hadoop's checksum files (.crc beside every file), as
+        # on object stores: without Hadoop's native library each file it creates costs a
+        # chmod process and each rename two readlink processes, about 300 per score of the
+        # sample, and the checksum files double them. Parquet and Delta keep their own checks.
+        "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
+        "spark.hadoop.fs.AbstractFileSystem.file.impl": "org.apache.hadoop.fs.local.RawLocalFs",
         # Delta replays its log with 50 tasks by default: seconds of overhead per write here.
         "spark.databricks.delta.snapshotPartitions": str(conf.shuffle_partitions),
         # VACUUM lists a table's folders in this many tasks, 10,000 by default: about 30 s per
@@ -161,12 +199,22 @@ def prefetch(settings: Settings | None = None) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prefetch", action="store_true", help="resolve and cache the JVM packages")
+    parser.add_argument("--no-class-archive", dest="class_archive", action="store_false",
+                        help="with --prefetch: do not make the drivers' class archive (influence.class_archive)")
     args = parser.parse_args(argv)
     if not args.prefetch:
         parser.print_help()
         return 0
     jars = prefetch()
     print(f"JVM packages ready: {', '.join(jvm_packages())} ({len(jars)} JARs cached, Delta write proven)")
+    if args.class_archive:
+        from influence import class_archive
+
+        started = time.perf_counter()
+        made = class_archive.build()
+        if made is not None:
+            print(f"JVM class archive ready: {made} ({made.stat().st_size / 2**20:.0f} MiB, "
+                  f"{time.perf_counter() - started:.0f} s)")
     return 0
 
 

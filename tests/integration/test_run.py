@@ -65,6 +65,12 @@ def test_the_summary_row_records_the_engine_and_its_bounds(spark, sample_lake):
     assert {"edges", "metrics_pagerank", "metrics_paths"} <= set(summary["stage_seconds"])
 
 
+def test_a_local_lake_has_no_hadoop_checksum_files(sample_lake):
+    lake, _ = sample_lake
+    assert list(lake.rglob("*.parquet")) and list(lake.rglob("_delta_log/*.crc"))  # Delta's own checksums stay
+    assert list(lake.rglob(".*.crc")) == []  # Hadoop's: one beside every file it writes
+
+
 @pytest.mark.parametrize("name", [tables.SCORES, tables.EDGES, tables.INTERACTIONS, tables.NETWORK_SUMMARY,
                                   tables.SEGMENTS, tables.IMPRESSIONS])
 def test_a_reader_without_spark_sees_the_same_rows(spark, sample_lake, name):

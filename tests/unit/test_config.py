@@ -78,9 +78,43 @@ def test_a_config_s_jvm_options_are_added_to_the_product_s_not_put_in_their_plac
     settings = load_config(environ=environ)
     driver = launch_conf(settings)["spark.driver.extraJavaOptions"].split()
     assert driver[0] == "-Duser.timezone=UTC" and driver[1].startswith("-Dlog4j.configurationFile=")
-    assert driver[2:] == ["-XX:TieredStopAtLevel=1"]
+    assert driver[-1] == "-XX:TieredStopAtLevel=1"  # last, so that it wins over the product's
     session = _session_conf(settings)
     assert session["spark.executor.extraJavaOptions"] == "-Duser.timezone=UTC -Xss4m"
     assert "spark.driver.extraJavaOptions" not in session  # set at launch only, with the product's own
     assert session["spark.locality.wait"] == "0s"  # any other key passes as given
     assert launch_conf(load_config(environ={}))["spark.driver.extraJavaOptions"].split()[0] == "-Duser.timezone=UTC"
+
+
+def test_the_driver_maps_the_class_archive_only_where_one_was_made_for_it(tmp_path, monkeypatch):
+    from influence import spark
+
+    settings = load_config(environ={})
+    archive = tmp_path / "classes.jsa"
+    monkeypatch.setattr(spark, "class_archive_path", lambda _settings: archive)
+    assert "SharedArchiveFile" not in launch_conf_options(settings)  # none made: the JVM's own sharing stays on
+    archive.write_bytes(b"archive")
+    assert f"-XX:SharedArchiveFile={archive}" in launch_conf_options(settings).split()
+    assert "SharedArchiveFile" not in launch_conf_options(load_config(environ={"INFLUENCE_SPARK__CLASS_ARCHIVE": "false"}))
+
+
+def test_a_class_archive_is_named_for_the_java_and_the_jars_it_was_made_with(monkeypatch):
+    from influence import spark
+
+    settings = load_config(environ={})
+    made_for = spark.class_archive_path(settings)
+    assert made_for == spark.class_archive_path(settings)
+    with monkeypatch.context() as patched:
+        patched.setenv("JAVA_HOME", "/nonexistent/jdk")
+        assert spark.class_archive_path(settings) != made_for
+    with monkeypatch.context() as patched:
+        patched.setattr(spark, "jvm_packages", lambda: ["io.delta:delta-spark_4.2_2.13:9.9.9"])
+        patched.setattr(spark, "_resolved_jars", lambda _settings: None)
+        assert spark.class_archive_path(settings) != made_for
+    assert spark.class_archive_path(settings) == made_for
+
+
+def launch_conf_options(settings) -> str:
+    from influence.spark import launch_conf
+
+    return launch_conf(settings)["spark.driver.extraJavaOptions"]
