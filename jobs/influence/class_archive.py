@@ -57,8 +57,8 @@ def build(settings: Settings | None = None) -> Path | None:
 def train(archive: Path) -> None:
     """Run, in a JVM that writes ``archive`` as it exits, what every command does at least
     once: read an export, write, replace and read Delta tables, aggregate, join, rank and
-    collect; then wait for that JVM to finish writing. A whole ingest and score would archive
-    a few more classes at about twice the cost (100 s against 50 s here)."""
+    collect; then wait for that JVM to finish writing. A whole ingest and score archives a
+    few more classes, but made set-up's training about twice as long."""
     from pyspark import SparkContext
     from pyspark.sql import Window
     from pyspark.sql import functions as F

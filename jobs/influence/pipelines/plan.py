@@ -310,8 +310,7 @@ def _sketched(edges: DataFrame, wanted: Request, candidates: list[str], orders: 
     sketches = people.join(sketched.audience_sketches(edges, wanted.reach, settings.plan.sketch_lg_k), "user_id",
                            "left").cache()
     try:
-        plans = [_with_required(sketches, sketches.where(F.col("candidate") & F.col("audience").isNotNull()),
-                                wanted, wanted.limit(len(candidates)))]
+        plans = [_with_required(sketches, wanted, wanted.limit(len(candidates)))]
         for method, order in orders.items():
             plans.append(sketched.sketched_in_order(sketches.where(F.col("audience").isNotNull()),
                                                     _fitting(order, wanted, pickable), method))
@@ -321,12 +320,11 @@ def _sketched(edges: DataFrame, wanted: Request, candidates: list[str], orders: 
     return plans, pairs
 
 
-def _with_required(sketches: DataFrame, pickable: DataFrame, wanted: Request, k: int) -> Plan:
+def _with_required(sketches: DataFrame, wanted: Request, k: int) -> Plan:
     # Required picks are taken from every sketch, the rest only from the scope's candidates.
-    candidates = pickable.unionByName(sketches.where(F.col("user_id").isin(list(wanted.require)))) if wanted.require \
-        else pickable
+    pickable = F.col("candidate") | F.col("user_id").isin(list(wanted.require))
     spent = sum((wanted.costs or {}).get(u, 0.0) for u in wanted.require)
-    return sketched.sketched_greedy(candidates.where(F.col("audience").isNotNull()), k,
+    return sketched.sketched_greedy(sketches.where(pickable & F.col("audience").isNotNull()), k,
                                     required=wanted.require, budget=wanted.budget, required_cost=spent)
 
 
