@@ -4,12 +4,19 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
-# Where Ivy caches the Delta JARs, shared by every clone on this machine.
+# Where Ivy caches the JVM packages' JARs, shared by every clone on this machine.
 export INFLUENCE_JARS_CACHE ?= $(HOME)/.cache/influence/jars
+# This machine's Maven Central mirror has no io.graphframes artifacts: ../shared/maven, where
+# it exists, is a local Maven repository with GraphFrames built from source (its README.md).
+SHARED_MAVEN := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))../shared/maven)
+ifneq ($(wildcard $(SHARED_MAVEN)),)
+export INFLUENCE_SPARK__GRAPHFRAMES_PACKAGE ?= io.graphframes:graphframes-spark4_2.13:0.11.0-e49a655b-spark42fix
+export INFLUENCE_SPARK__REPOSITORIES ?= ["file://$(SHARED_MAVEN)"]
+endif
 
 .PHONY: setup browser run test test-fast lock clean
 
-## setup: .venv with the locked dependencies, the project (editable) and the JVM packages
+## setup: .venv with the locked dependencies, the project (editable) and the JVM packages (Delta, GraphFrames)
 # Bytecode is compiled at install: where PYTHONDONTWRITEBYTECODE is set (this machine), every
 # interpreter would otherwise recompile what it imports (Airflow's import 17 s -> 6 s).
 setup: $(VENV)/.installed

@@ -44,7 +44,6 @@ DAYS = 90
 SCALES = {"100k": 3_000, "1m": 30_000, "10m": 300_000}
 STAGES = ("generate", "ingest", "score", "graph", "run")
 BASELINES = ("networkx", "igraph", "networkit")
-GRAPHFRAMES_PACKAGE = "io.graphframes:graphframes-spark4_2.13"
 BIN = Path(sys.executable).parent
 
 
@@ -322,20 +321,20 @@ def accuracy(graph, round_: dict[str, Any], exact_max_work: float, settings) -> 
 
 GRAPHFRAMES_PROBE = """
 import json, sys, time
-from importlib import metadata
 from influence.config import load_config
-from influence.spark import get_spark, jvm_packages
-package = sys.argv[1] + ":" + metadata.version("graphframes-py")
-settings = load_config(overrides={"spark": {"conf": {"spark.jars.packages": ",".join([*jvm_packages(), package])}}})
+from influence.spark import get_spark
+settings = load_config()  # GraphFrames' package is among the session's (spark.graphframes_package)
+package = settings.spark.graphframes_package
 try:
     spark = get_spark(settings)
-    spark._jvm.java.lang.Class.forName("org.graphframes.GraphFrame")
+    from influence.graph.frames.cores import require_graphframes
+    require_graphframes(spark)
 except Exception as exc:
     print(json.dumps({"status": "unavailable", "package": package, "reason": str(exc).strip().splitlines()[0][:300]}))
     sys.exit(0)
 from graphframes import GraphFrame
 from pyspark.sql import functions as F
-edges = spark.read.format("delta").load(sys.argv[2]).select("src", "dst", "weight").cache()
+edges = spark.read.format("delta").load(sys.argv[1]).select("src", "dst", "weight").cache()
 vertices = edges.select(F.col("src").alias("id")).union(edges.select(F.col("dst").alias("id"))).distinct().cache()
 graph = GraphFrame(vertices, edges)
 out = {"status": "ran", "package": package, "edges": edges.count()}
@@ -349,12 +348,14 @@ print(json.dumps(out))
 def graphframes_builtins(edges_table: Path) -> dict[str, Any]:
     """GraphFrames' pageRank and labelPropagation on ``silver/edges``, in their own Spark
     process; ``status: unavailable`` with the resolver's reason when the JARs cannot be had."""
-    done = subprocess.run([sys.executable, "-c", GRAPHFRAMES_PROBE, GRAPHFRAMES_PACKAGE, str(edges_table)],
+    from influence.config import load_config
+
+    done = subprocess.run([sys.executable, "-c", GRAPHFRAMES_PROBE, str(edges_table)],
                           capture_output=True, text=True, timeout=1800)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1][:300]
-        return {"status": "unavailable", "package": GRAPHFRAMES_PACKAGE, "reason": tail}
+        return {"status": "unavailable", "package": load_config().spark.graphframes_package, "reason": tail}
     result = json.loads(lines[-1])
     if result["status"] == "unavailable":  # the resolver's own words are on stderr
         said = [line.strip() for line in done.stderr.splitlines()

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from influence.config import Settings, load_config
-from influence.spark import QUICK_JIT, QUIET_CDS, class_archive_path, get_spark
+from influence.spark import QUICK_JIT, QUIET_CDS, class_archive_path, get_spark, run_quietly
 
 
 def build(settings: Settings | None = None) -> Path | None:
@@ -40,8 +39,7 @@ def build(settings: Settings | None = None) -> Path | None:
     except OSError as error:
         sys.stderr.write(f"class archive not made ({error}); commands start without it\n")
         return None
-    done = subprocess.run([sys.executable, "-m", "influence.class_archive", "--train", str(partial)],
-                          capture_output=True, text=True)
+    done = run_quietly("influence.class_archive", "--train", str(partial))
     if done.returncode != 0 or not partial.is_file():
         partial.unlink(missing_ok=True)
         sys.stderr.write(f"class archive not made (exit {done.returncode}); commands start without it:\n"

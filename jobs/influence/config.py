@@ -8,6 +8,7 @@ can be given inline. ``SPARK_MASTER`` is honoured as Spark's own variable.
 from __future__ import annotations
 
 import os
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
@@ -32,8 +33,16 @@ class SparkSettings(_Strict):
     driver_memory: str = "4g"
     # Few partitions: the default of 200 costs more than it splits on 2 cores.
     shuffle_partitions: int = Field(4, ge=1)
-    # Ivy cache for the Delta JARs; INFLUENCE_JARS_CACHE sets it too.
+    # Ivy cache for the JVM packages' JARs; INFLUENCE_JARS_CACHE sets it too.
     jars_cache: Path = Path("~/.cache/influence/jars")
+    # GraphFrames' JVM package: by default the official release of the installed graphframes-py
+    # (the same version scheme), from Maven Central; a mirror or a local repository (make
+    # setup's ../shared/maven) may hold another build of it.
+    graphframes_package: str = Field(
+        default_factory=lambda: f"io.graphframes:graphframes-spark4_2.13:{metadata.version('graphframes-py')}")
+    # Maven repositories tried besides Spark's defaults (local caches, Maven Central), such as
+    # a company mirror: spark.jars.repositories.
+    repositories: tuple[str, ...] = ()
     checkpoint_dir: Path | None = None
     ui: bool = False
     # The driver maps its classes from the archive set-up made (influence.class_archive).

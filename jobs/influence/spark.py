@@ -1,19 +1,24 @@
 """The only place a SparkSession is built.
 
 ``local[*]`` by default; ``--master`` or ``SPARK_MASTER`` for a cluster. Delta's SQL
-extension and catalog are on, and Delta's JARs come from Maven Central through Spark's
-own resolver (``spark.jars.packages``), at the version that matches the installed
-``delta-spark`` package. ``python -m influence.spark --prefetch`` resolves them once into
-the cache and records the resolved files, so later sessions start without a resolver
-round (and without its console noise), and proves them with a real Delta write.
+extension and catalog are on. The JVM packages, Delta's (at the version that matches the
+installed ``delta-spark``) and GraphFrames' (``spark.graphframes_package``), come through
+Spark's own resolver (``spark.jars.packages``, from Maven Central and any
+``spark.repositories``). ``python -m influence.spark --prefetch`` resolves them once into the
+cache and records the resolved files, so later sessions start without a resolver round, and
+proves them with a Delta write and a GraphFrames PageRank. It does so in a child process
+whose console output it keeps, and shows the resolver's log only when resolution fails.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,11 +34,12 @@ SCALA_BINARY = "2.13"
 _LOG4J = Path(__file__).with_name("log4j2.properties")
 
 
-def jvm_packages() -> list[str]:
-    """Maven coordinates of the JVM packages, derived from the installed Python ones."""
+def jvm_packages(settings: Settings) -> list[str]:
+    """Maven coordinates of the JVM packages: Delta's, derived from the installed Python
+    packages, then GraphFrames' (``spark.graphframes_package``)."""
     spark_minor = ".".join(metadata.version("pyspark").split(".")[:2])
     delta = metadata.version("delta-spark")
-    return [f"io.delta:delta-spark_{spark_minor}_{SCALA_BINARY}:{delta}"]
+    return [f"io.delta:delta-spark_{spark_minor}_{SCALA_BINARY}:{delta}", settings.spark.graphframes_package]
 
 
 def _jars_cache(settings: Settings) -> Path:
@@ -41,7 +47,7 @@ def _jars_cache(settings: Settings) -> Path:
 
 
 def _resolved_listing(settings: Settings) -> Path:
-    digest = hashlib.sha256(",".join(jvm_packages()).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(",".join(jvm_packages(settings)).encode()).hexdigest()[:16]
     return _jars_cache(settings) / f"resolved-{digest}.txt"
 
 
@@ -87,7 +93,7 @@ def class_archive_path(settings: Settings) -> Path:
     stamp = java.stat() if java.is_file() else None
     spark_home = Path(pyspark.__file__).parent
     parts = [str(java), str(stamp and (stamp.st_size, stamp.st_mtime_ns)), str(spark_home),
-             metadata.version("pyspark"), *(_resolved_jars(settings) or jvm_packages())]
+             metadata.version("pyspark"), *(_resolved_jars(settings) or jvm_packages(settings))]
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
     return Path(sys.prefix) / "share" / "influence" / f"classes-{digest}.jsa"
 
@@ -110,7 +116,12 @@ def launch_conf(settings: Settings) -> dict[str, str]:
         "spark.ui.enabled": str(settings.spark.ui).lower(),
     }
     resolved = _resolved_jars(settings)
-    conf["spark.jars" if resolved else "spark.jars.packages"] = ",".join(resolved or jvm_packages())
+    if resolved:
+        conf["spark.jars"] = ",".join(resolved)
+    else:
+        conf["spark.jars.packages"] = ",".join(jvm_packages(settings))
+        if settings.spark.repositories:
+            conf["spark.jars.repositories"] = ",".join(settings.spark.repositories)
     return conf
 
 
@@ -177,36 +188,141 @@ def _session_conf(settings: Settings) -> dict[str, str]:
     }
 
 
+def run_quietly(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m module args`` in a child process, with its console output (its JVM's and
+    the resolver's, which a JVM writes to the process's own stdout and stderr) captured."""
+    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True)
+
+
+class PrefetchFailed(RuntimeError):
+    """The JVM packages could not be resolved or proven; ``log`` is the child's console output."""
+
+    def __init__(self, message: str, log: str) -> None:
+        super().__init__(message)
+        self.log = log
+
+
 def prefetch(settings: Settings | None = None) -> list[str]:
-    """Resolve the JVM packages into the cache, record them, and prove them with a Delta write."""
+    """Resolve the JVM packages into the cache, prove and record them, in a child process
+    (``--resolve-here``) whose output is kept; one line per package, or ``PrefetchFailed``."""
     settings = settings or load_config()
+    done = run_quietly("influence.spark", "--resolve-here", settings.model_dump_json())
+    reports = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    jars = _resolved_jars(settings)
+    if done.returncode != 0 or not reports or not jars:
+        raise PrefetchFailed(failure_message(done.stderr, settings, done.returncode), done.stdout + done.stderr)
+    return package_lines(done.stderr, json.loads(reports[-1]), jars)
+
+
+def resolve_and_prove(settings: Settings) -> dict[str, str]:
+    """In this process: resolve the JVM packages (the resolver logging to stderr), prove each
+    with a real call, then record the resolved files. Returns what proved each package."""
     listing = _resolved_listing(settings)
     listing.unlink(missing_ok=True)
     spark = get_spark(settings)
     jars = [j for j in spark.sparkContext.getConf().get("spark.jars", "").split(",") if j]
     if not jars:
-        raise RuntimeError(f"Spark resolved no JARs for {jvm_packages()}")
+        raise RuntimeError(f"Spark resolved no JARs for {jvm_packages(settings)}")
+    delta, graphframes = jvm_packages(settings)
+    proofs = {delta: _prove_delta(spark), graphframes: _prove_graphframes(spark)}
+    listing.parent.mkdir(parents=True, exist_ok=True)
+    listing.write_text("\n".join(jars) + "\n")
+    return proofs
+
+
+def _prove_delta(spark: SparkSession) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         table = f"{tmp}/proof"
         spark.range(3).write.format("delta").save(table)
         if spark.read.format("delta").load(table).count() != 3:
             raise RuntimeError("Delta round trip returned the wrong row count")
-    listing.parent.mkdir(parents=True, exist_ok=True)
-    listing.write_text("\n".join(jars) + "\n")
-    return jars
+    return "Delta write proven"
+
+
+def _prove_graphframes(spark: SparkSession) -> str:
+    from graphframes import GraphFrame
+
+    vertices = spark.createDataFrame([("a",), ("b",), ("c",), ("d",)], ["id"])
+    edges = spark.createDataFrame([("a", "b"), ("b", "c"), ("c", "a"), ("d", "a")], ["src", "dst"])
+    ranked = GraphFrame(vertices, edges).pageRank(resetProbability=0.15, maxIter=5).vertices.collect()
+    ranks = [row["pagerank"] for row in ranked]
+    if len(ranks) != 4 or not all(rank > 0 for rank in ranks):
+        raise RuntimeError(f"GraphFrames' PageRank of 4 vertices returned {ranks}")
+    return f"GraphFrames PageRank proven ({len(ranks)} vertices, ranks {min(ranks):.2f}-{max(ranks):.2f})"
+
+
+# What Spark's resolver (Ivy) logs: each module found, depth first from each package given;
+# the repositories it tried for a module it did not find; the repositories added by
+# spark.jars.repositories, named repo-1, repo-2...; and what stayed unresolved.
+_FOUND = re.compile(r"^\s*found (\S+?)#(\S+?);(\S+) in ", re.MULTILINE)
+_TRIED = re.compile(r"^\s*==== (\S+): tried", re.MULTILINE)
+_ADDED = re.compile(r"^(\S+) added as a remote repository with the name: (\S+)", re.MULTILINE)
+_UNRESOLVED = re.compile(r"unresolved dependency: (\S+?)#(\S+?);([^:\s]+): ")
+
+
+def jars_by_package(log: str, packages: list[str], jars: list[str]) -> dict[str, list[str]]:
+    """Each package's resolved JARs, from the resolver's log: a module belongs to the package
+    last found before it (one that two packages share, to the first). Spark names a JAR
+    ``<group>_<artifact>-<version>[-<classifier>].jar``."""
+    owned: dict[str, list[str]] = {package: [] for package in packages}
+    roots = {package.rsplit(":", 1)[0]: package for package in packages}
+    unowned = list(jars)
+    owner = None
+    for group, artifact, version in _FOUND.findall(log):
+        owner = roots.get(f"{group}:{artifact}", owner)
+        if owner is None:
+            continue
+        stem = f"{group}_{artifact}-{version}"
+        mine = [j for j in unowned if Path(j).name == f"{stem}.jar" or Path(j).name.startswith(f"{stem}-")]
+        owned[owner] += mine
+        unowned = [j for j in unowned if j not in mine]
+    return owned
+
+
+def package_lines(log: str, proofs: dict[str, str], jars: list[str]) -> list[str]:
+    """One line per package: how many JARs it resolved to and what proved it."""
+    owned = jars_by_package(log, list(proofs), jars)
+    return [f"{package}: resolved ({len(owned[package])} JARs), {proof}" for package, proof in proofs.items()]
+
+
+def failure_message(log: str, settings: Settings, returncode: int) -> str:
+    """What failed, named from the resolver's log, and how to add a repository."""
+    packages = ", ".join(jvm_packages(settings))
+    unresolved = list(dict.fromkeys(":".join(module) for module in _UNRESOLVED.findall(log)))
+    if not unresolved:
+        return (f"the JVM packages ({packages}) were not resolved and proven (exit {returncode}); "
+                "the child's output is above")
+    urls = {name: url for url, name in _ADDED.findall(log)}
+    tried = [f"{name} ({urls[name]})" if name in urls else name for name in dict.fromkeys(_TRIED.findall(log))]
+    tried = tried or ["Maven Central", *settings.spark.repositories]
+    return (f"Spark's resolver found no {', '.join(unresolved)} (for {packages}) in {', '.join(tried)}. "
+            "To add a company mirror or a local repository, set spark.repositories in the config "
+            "(spark: {repositories: [https://mirror.example/maven2]}) or "
+            "INFLUENCE_SPARK__REPOSITORIES='[\"https://mirror.example/maven2\"]'; "
+            "spark.graphframes_package (INFLUENCE_SPARK__GRAPHFRAMES_PACKAGE) names another GraphFrames build.")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--prefetch", action="store_true", help="resolve and cache the JVM packages")
+    parser.add_argument("--prefetch", action="store_true", help="resolve, prove and cache the JVM packages")
     parser.add_argument("--no-class-archive", dest="class_archive", action="store_false",
                         help="with --prefetch: do not make the drivers' class archive (influence.class_archive)")
+    parser.add_argument("--resolve-here", metavar="SETTINGS_JSON",
+                        help="what --prefetch runs in a child: resolve and prove in this process, the resolver "
+                             "logging to stderr; prints the proofs as JSON")
     args = parser.parse_args(argv)
+    if args.resolve_here:
+        print(json.dumps(resolve_and_prove(Settings.model_validate_json(args.resolve_here))))
+        return 0
     if not args.prefetch:
         parser.print_help()
         return 0
-    jars = prefetch()
-    print(f"JVM packages ready: {', '.join(jvm_packages())} ({len(jars)} JARs cached, Delta write proven)")
+    try:
+        lines = prefetch()
+    except PrefetchFailed as failure:
+        sys.stderr.write(f"{failure.log.rstrip()}\n\nerror: {failure}\n")
+        return 1
+    print("\n".join(lines))
     if args.class_archive:
         from influence import class_archive
 

@@ -133,7 +133,7 @@ def test_an_engine_that_cannot_run_here_is_a_clear_error(sample_lake):
     lake, _ = sample_lake
     result = CliRunner().invoke(app, ["score", "--lake", str(lake), "--engine", "graphframes"])
     assert result.exit_code == 1
-    assert result.output.strip().splitlines()[-1].startswith("error: the graphframes engine is not available")
+    assert result.output.strip().splitlines()[-1].startswith("error: the graphframes engine is not available yet")
     unknown = CliRunner().invoke(app, ["score", "--lake", str(lake), "--engine", "pandas"])
     assert unknown.exit_code == 2 and "pandas" in unknown.output
 

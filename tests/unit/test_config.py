@@ -1,6 +1,10 @@
+import json
+import subprocess
+from pathlib import Path
+
 import pytest
 
-from influence.config import ConfigError, load_config
+from influence.config import ConfigError, Settings, load_config
 
 
 def test_defaults_follow_the_spec():
@@ -108,10 +112,133 @@ def test_a_class_archive_is_named_for_the_java_and_the_jars_it_was_made_with(mon
         patched.setenv("JAVA_HOME", "/nonexistent/jdk")
         assert spark.class_archive_path(settings) != made_for
     with monkeypatch.context() as patched:
-        patched.setattr(spark, "jvm_packages", lambda: ["io.delta:delta-spark_4.2_2.13:9.9.9"])
+        patched.setattr(spark, "jvm_packages", lambda _settings: ["io.delta:delta-spark_4.2_2.13:9.9.9"])
         patched.setattr(spark, "_resolved_jars", lambda _settings: None)
         assert spark.class_archive_path(settings) != made_for
     assert spark.class_archive_path(settings) == made_for
+
+
+GRAPHFRAMES_BUILD = "io.graphframes:graphframes-spark4_2.13:0.11.0-e49a655b-spark42fix"
+
+
+def test_the_graphframes_package_and_repositories_reach_the_launch_from_yaml_or_the_environment(tmp_path):
+    from influence.spark import launch_conf
+
+    default = load_config(environ={"INFLUENCE_JARS_CACHE": str(tmp_path)})
+    assert default.spark.graphframes_package == "io.graphframes:graphframes-spark4_2.13:0.12.3"  # graphframes-py's
+    conf = launch_conf(default)
+    assert conf["spark.jars.packages"].split(",") == ["io.delta:delta-spark_4.2_2.13:4.4.0", default.spark.graphframes_package]
+    assert "spark.jars.repositories" not in conf  # Spark's own defaults only
+
+    config = tmp_path / "c.yaml"
+    config.write_text(f"spark:\n  graphframes_package: {GRAPHFRAMES_BUILD}\n"
+                      "  repositories: [file:///srv/maven, https://mirror.example/maven2]\n")
+    from_yaml = load_config(config, environ={"INFLUENCE_JARS_CACHE": str(tmp_path)})
+    from_env = load_config(environ={"INFLUENCE_JARS_CACHE": str(tmp_path),
+                                    "INFLUENCE_SPARK__GRAPHFRAMES_PACKAGE": GRAPHFRAMES_BUILD,
+                                    "INFLUENCE_SPARK__REPOSITORIES": '["file:///srv/maven", "https://mirror.example/maven2"]'})
+    for settings in (from_yaml, from_env):
+        conf = launch_conf(settings)
+        assert conf["spark.jars.packages"].split(",")[1] == GRAPHFRAMES_BUILD
+        assert conf["spark.jars.repositories"] == "file:///srv/maven,https://mirror.example/maven2"
+
+
+def test_a_resolved_listing_replaces_the_resolver_and_another_coordinate_resolves_again(tmp_path):
+    from influence import spark
+
+    settings = load_config(environ={"INFLUENCE_JARS_CACHE": str(tmp_path), "INFLUENCE_SPARK__REPOSITORIES": "[file:///x]"})
+    jar = tmp_path / "jars" / "io.delta_delta-spark_4.2_2.13-4.4.0.jar"
+    jar.parent.mkdir()
+    jar.write_bytes(b"jar")
+    spark._resolved_listing(settings).write_text(f"file://{jar}\n")
+    conf = spark.launch_conf(settings)
+    assert conf["spark.jars"] == f"file://{jar}"
+    assert "spark.jars.packages" not in conf and "spark.jars.repositories" not in conf  # nothing left to resolve
+    other = load_config(environ={"INFLUENCE_JARS_CACHE": str(tmp_path), "INFLUENCE_SPARK__GRAPHFRAMES_PACKAGE": GRAPHFRAMES_BUILD})
+    assert spark._resolved_listing(other) != spark._resolved_listing(settings)
+    assert "spark.jars.packages" in spark.launch_conf(other)
+
+
+# What Spark's resolver printed for Delta and the shared GraphFrames build, cut short.
+RESOLVER_LOG = """file:///srv/maven added as a remote repository with the name: repo-1
+:: resolving dependencies :: org.apache.spark#spark-submit-parent-1;1.0
+\tconfs: [default]
+\tfound io.delta#delta-spark_4.2_2.13;4.4.0 in central
+\tfound io.delta#delta-storage;4.4.0 in central
+You probably access the destination server through a proxy server that is not well configured.
+\tfound org.slf4j#slf4j-api;2.0.13 in central
+\tfound io.graphframes#graphframes-spark4_2.13;0.11.0-e49a655b-spark42fix in repo-1
+\tfound org.slf4j#slf4j-api;2.0.13 in central
+\tfound io.graphframes#graphframes-graphx-spark4_2.13;0.11.0-e49a655b-spark42fix in repo-1
+:: problems summary ::
+\tHost repos.spark-packages.org not found. url=https://repos.spark-packages.org/x.pom
+"""
+RESOLVED_JARS = [f"file:///cache/jars/{name}.jar" for name in (
+    "io.delta_delta-spark_4.2_2.13-4.4.0", "io.graphframes_graphframes-spark4_2.13-0.11.0-e49a655b-spark42fix",
+    "io.delta_delta-storage-4.4.0", "org.slf4j_slf4j-api-2.0.13",
+    "io.graphframes_graphframes-graphx-spark4_2.13-0.11.0-e49a655b-spark42fix")]
+UNRESOLVED_LOG = """file:///srv/maven added as a remote repository with the name: repo-1
+\tfound io.delta#delta-spark_4.2_2.13;4.4.0 in central
+\t\tmodule not found: io.graphframes#graphframes-spark4_2.13;9.9.9
+\t==== local-m2-cache: tried
+\t==== central: tried
+\t  https://repo1.maven.org/maven2/io/graphframes/graphframes-spark4_2.13/9.9.9/graphframes-spark4_2.13-9.9.9.pom
+\t==== spark-packages: tried
+\t==== repo-1: tried
+Exception in thread "main" java.lang.RuntimeException: [unresolved dependency: io.graphframes#graphframes-spark4_2.13;9.9.9: not found]
+"""
+
+
+def test_each_package_gets_one_line_with_its_own_jars_from_the_resolver_s_log():
+    from influence.spark import package_lines
+
+    proofs = {"io.delta:delta-spark_4.2_2.13:4.4.0": "Delta write proven",
+              GRAPHFRAMES_BUILD: "GraphFrames PageRank proven (4 vertices, ranks 0.15-1.55)"}
+    assert package_lines(RESOLVER_LOG, proofs, RESOLVED_JARS) == [
+        "io.delta:delta-spark_4.2_2.13:4.4.0: resolved (3 JARs), Delta write proven",  # slf4j: Delta found it first
+        f"{GRAPHFRAMES_BUILD}: resolved (2 JARs), GraphFrames PageRank proven (4 vertices, ranks 0.15-1.55)"]
+
+
+def test_an_unresolved_package_is_named_with_the_repositories_tried_and_how_to_add_one():
+    from influence.spark import failure_message
+
+    settings = load_config(environ={"INFLUENCE_SPARK__GRAPHFRAMES_PACKAGE": "io.graphframes:graphframes-spark4_2.13:9.9.9"})
+    message = failure_message(UNRESOLVED_LOG, settings, 1)
+    assert "found no io.graphframes:graphframes-spark4_2.13:9.9.9 " in message
+    assert "in local-m2-cache, central, spark-packages, repo-1 (file:///srv/maven)." in message
+    assert "spark.repositories" in message and "INFLUENCE_SPARK__REPOSITORIES" in message
+    assert "spark.graphframes_package" in message
+    assert "not resolved and proven (exit 1)" in failure_message("Traceback ...\nRuntimeError: boom\n", settings, 1)
+
+
+def test_the_prefetch_prints_one_line_per_package_and_the_resolver_s_log_only_on_failure(tmp_path, monkeypatch, capsys):
+    from influence import spark
+
+    monkeypatch.setenv("INFLUENCE_JARS_CACHE", str(tmp_path))
+    monkeypatch.setenv("INFLUENCE_SPARK__GRAPHFRAMES_PACKAGE", GRAPHFRAMES_BUILD)
+    settings = load_config()
+    proofs = {"io.delta:delta-spark_4.2_2.13:4.4.0": "Delta write proven", GRAPHFRAMES_BUILD: "GraphFrames PageRank proven"}
+
+    def resolving_child(module, *args):  # what the child prints, and the listing it writes
+        assert (module, args[0]) == ("influence.spark", "--resolve-here")
+        assert Settings.model_validate_json(args[1]) == settings  # the parent's settings, as they are
+        for jar in RESOLVED_JARS:
+            (tmp_path / Path(jar).name).write_bytes(b"jar")
+        spark._resolved_listing(settings).write_text("".join(f"{tmp_path / Path(j).name}\n" for j in RESOLVED_JARS))
+        return subprocess.CompletedProcess([], 0, stdout=json.dumps(proofs) + "\n", stderr=RESOLVER_LOG)
+
+    monkeypatch.setattr(spark, "run_quietly", resolving_child)
+    assert spark.main(["--prefetch", "--no-class-archive"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == ["io.delta:delta-spark_4.2_2.13:4.4.0: resolved (3 JARs), Delta write proven",
+                                f"{GRAPHFRAMES_BUILD}: resolved (2 JARs), GraphFrames PageRank proven"]
+    assert err == ""
+
+    monkeypatch.setattr(spark, "run_quietly", lambda *_: subprocess.CompletedProcess([], 1, stdout="", stderr=UNRESOLVED_LOG))
+    assert spark.main(["--prefetch", "--no-class-archive"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(UNRESOLVED_LOG.rstrip()) and "error: Spark's resolver found no io.graphframes" in err
 
 
 def launch_conf_options(settings) -> str:

@@ -29,13 +29,26 @@ def test_dockerfiles_pass_the_linter(image):
 
 
 @pytest.mark.parametrize("image", ["spark", "airflow"])
-def test_images_install_the_lock_and_bake_the_delta_jars_in(image):
+def test_images_install_the_lock_and_bake_the_delta_and_graphframes_jars_in(image):
     text = (DOCKER / image / "Dockerfile").read_text()
     assert "pip install --no-deps -r requirements.lock" in text
-    assert "python -m influence.spark --prefetch" in text  # JARs resolved at build, proven by a Delta write
+    # JARs resolved at build, proven by a Delta write and a GraphFrames PageRank
+    assert "python -m influence.spark --prefetch" in text
     assert "openjdk-17-jre-headless" in text
     for copied in ("requirements.lock", "jobs", "schemas", "pyproject.toml"):
         assert (DOCKER.parent / copied).exists()
+
+
+@pytest.mark.parametrize("image", ["spark", "airflow"])
+def test_images_resolve_the_configured_graphframes_build_and_keep_it_for_their_sessions(image):
+    text = (DOCKER / image / "Dockerfile").read_text()
+    args = dict(line.removeprefix("ARG ").split("=", 1) for line in text.splitlines() if line.startswith("ARG "))
+    # By default the same coordinate the settings default to, so a session finds the baked listing.
+    assert args["GRAPHFRAMES_PACKAGE"] == load_config(environ={}).spark.graphframes_package
+    assert yaml.safe_load(args["MAVEN_REPOSITORIES"].strip('"')) == []
+    assert "INFLUENCE_SPARK__GRAPHFRAMES_PACKAGE=${GRAPHFRAMES_PACKAGE}" in text
+    assert "INFLUENCE_SPARK__REPOSITORIES=${MAVEN_REPOSITORIES}" in text
+    assert text.index("ENV INFLUENCE_SPARK__GRAPHFRAMES_PACKAGE") < text.index("influence.spark --prefetch")
 
 
 def test_compose_wires_airflow_to_postgres_the_spark_cluster_and_the_shared_volumes(compose):

@@ -8,8 +8,10 @@ stage times it used (the ``gold/network_summary`` fields).
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Iterator, Protocol
 
 from pyspark.sql import DataFrame, SparkSession
 
@@ -38,6 +40,16 @@ class GraphEngine(Protocol):
         ...
 
 
+@contextmanager
+def timed(into: dict[str, float], stage: str) -> Iterator[None]:
+    """Records the wall time of the block in ``into[stage]`` (the summary's stage times)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        into[stage] = round(time.perf_counter() - started, 3)
+
+
 def choose_engine(requested: str, n_edges: int, settings: Settings) -> tuple[GraphEngine, str]:
     """The engine to use and why, in words for the run summary.
 
@@ -53,8 +65,10 @@ def choose_engine(requested: str, n_edges: int, settings: Settings) -> tuple[Gra
     if requested in ("auto", "graphframes"):
         why = "requested" if requested == "graphframes" else (
             f"auto: {n_edges:,} edges > driver_max_edges {settings.driver_max_edges:,}")
+        # Its parts (influence.graph.frames) are tested one by one; the whole engine is not yet
+        # proven against the driver engine on real data, so it is not offered.
         raise InfluenceError(
-            f"the graphframes engine is not available in this build ({why}): its JVM package cannot be "
-            "fetched here; use --engine networkit (raise driver_max_edges and the driver memory for large graphs)"
+            f"the graphframes engine is not available yet ({why}): it is being built; use --engine networkit "
+            "(raise driver_max_edges and the driver memory for large graphs)"
         )
     raise InfluenceError(f"unknown engine {requested!r} (choose auto, networkit or graphframes)")

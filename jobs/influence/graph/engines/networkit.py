@@ -11,9 +11,7 @@ node on this machine, so it does that work.
 from __future__ import annotations
 
 import os
-import time
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +21,7 @@ from pyspark.sql import types as T
 from influence import tables
 from influence.config import Settings
 from influence.graph.communities import communities
-from influence.graph.engines import METRIC_COLUMNS, EngineResult
+from influence.graph.engines import METRIC_COLUMNS, EngineResult, timed
 from influence.graph.pagerank import weighted_pagerank
 from influence.graph.paths import path_centralities, top_resolved
 from influence.graph.reach import reach_2hop
@@ -35,10 +33,10 @@ class NetworkitEngine:
 
     def compute(self, spark: SparkSession, edges: DataFrame, settings: Settings, *, seed: int) -> EngineResult:
         stage_seconds: dict[str, float] = {}
-        with _timed(stage_seconds, "to_driver"):
+        with timed(stage_seconds, "to_driver"):
             graph = EdgeList.from_frame(edges.select("src", "dst", "weight").toPandas())
         metrics, summary = compute_metrics(graph, settings, seed=seed, stage_seconds=stage_seconds)
-        with _timed(stage_seconds, "to_spark"):
+        with timed(stage_seconds, "to_spark"):
             contract = tables.table(tables.SCORES)
             schema = T.StructType([contract.schema[c] for c in METRIC_COLUMNS])
             frame = spark.createDataFrame(metrics, schema=schema)
@@ -57,7 +55,7 @@ def compute_metrics(graph: EdgeList, settings: Settings, *, seed: int,
     """
     stage_seconds = {} if stage_seconds is None else stage_seconds
     pagerank_settings = settings.pagerank
-    with _timed(stage_seconds, "pagerank"):
+    with timed(stage_seconds, "pagerank"):
         pagerank = weighted_pagerank(
             graph.src, graph.dst, graph.weight, graph.n, damping=pagerank_settings.damping,
             tolerance=pagerank_settings.tolerance, max_iterations=pagerank_settings.max_iterations)
@@ -68,15 +66,15 @@ def compute_metrics(graph: EdgeList, settings: Settings, *, seed: int,
                 graph.src, graph.dst, graph.weight, graph.n, damping=pagerank_settings.damping,
                 tolerance=pagerank_settings.tolerance, max_iterations=pagerank_settings.max_iterations,
                 personalization=seeds.astype(np.float64)).scores
-    with _timed(stage_seconds, "paths"):
+    with timed(stage_seconds, "paths"):
         paths = path_centralities(graph, exact_max_work=settings.paths.exact_max_work,
                                   samples=settings.paths.samples, delta=settings.paths.delta, seed=seed,
                                   harmonic_exact_top=settings.paths.harmonic_exact_top,
                                   workers=settings.paths.workers or os.cpu_count() or 1)
-    with _timed(stage_seconds, "reach"):
+    with timed(stage_seconds, "reach"):
         reach = reach_2hop(graph, exact_max_paths=settings.reach.exact_max_paths,
                            sketch_size=settings.reach.sketch_size, delta=settings.reach.delta, seed=seed + 1)
-    with _timed(stage_seconds, "communities"):
+    with timed(stage_seconds, "communities"):
         found = communities(graph, resolution=settings.communities.resolution, seed=seed)
 
     metrics = pd.DataFrame({
@@ -134,12 +132,3 @@ def community_names(ids: np.ndarray, membership: np.ndarray) -> np.ndarray:
     smallest = np.empty(int(membership.max()) + 1, dtype=object)
     smallest[membership[order][first]] = ids[order][first]
     return smallest[membership].astype(str)
-
-
-@contextmanager
-def _timed(into: dict[str, float], stage: str) -> Iterator[None]:
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        into[stage] = round(time.perf_counter() - started, 3)

@@ -1,0 +1,87 @@
+"""Weighted and personalised PageRank by power iteration on DataFrames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from influence.graph.frames import step
+from influence.graph.pagerank import NotConverged
+
+
+@dataclass(frozen=True)
+class FramePageRank:
+    """``scores``: ``id, pagerank`` (summing to 1); the iterations used and the last L1 change."""
+
+    scores: DataFrame
+    iterations: int
+    l1_change: float
+
+
+def weighted_pagerank(edges: DataFrame, vertices: DataFrame, *, damping: float = 0.85,
+                      tolerance: float = 1e-10, max_iterations: int = 200,
+                      personalization: Column | None = None) -> FramePageRank:
+    """PageRank of the weighted directed graph ``edges`` over ``vertices``, on Spark.
+
+    Output: ``scores`` with columns ``id, pagerank`` (one row per vertex, summing to 1).
+
+    Definition: the driver engine's (``influence.graph.pagerank.weighted_pagerank``, after
+    Page, Brin, Motwani and Winograd 1999), as ``networkx.pagerank(G, weight="weight")``: a
+    node passes ``damping`` of its score along its out-edges in proportion to their weight;
+    dangling nodes spread theirs by the teleport vector; every node gets ``(1 - damping)``
+    times its teleport share. GraphFrames' built-in ``pageRank`` ignores weights (and sums
+    to n), so each iteration here is one message aggregation: the edges, partitioned by
+    source and cached, joined with the scores, summed by destination.
+
+    Personalised (Haveliwala 2002): ``personalization`` is a column expression over the
+    vertices' columns (non-negative, positive somewhere); the teleport and the dangling mass
+    go to the vertices in proportion to it, as ``networkx.pagerank(G, personalization=p,
+    dangling=p)``.
+
+    Cost: per iteration one join of the edges with the scores and one aggregation by
+    destination (a shuffle of at most one row per edge), the n scores
+    materialised (``step``) and summed for the L1 change and the dangling mass: 2 Spark
+    jobs per iteration, about 140 iterations at a tolerance of 1e-10.
+
+    Guarantee: stops when the L1 change between iterations is below ``tolerance``, so the
+    L1 distance to the fixed point is at most ``tolerance * damping / (1 - damping)``;
+    raises ``NotConverged`` after ``max_iterations``.
+    """
+    out_weight = edges.groupBy("src").agg(F.sum("weight").alias("out_weight"))
+    shares = (edges.join(out_weight, "src")
+              .select("src", "dst", (F.col("weight") / F.col("out_weight")).alias("share"))
+              .repartition("src").cache())
+    teleport = F.lit(1.0) if personalization is None else personalization
+    state = (vertices.select("id", teleport.cast("double").alias("teleport"))
+             .join(out_weight.select(F.col("src").alias("id"), F.lit(False).alias("dangling")), "id", "left")
+             .select("id", "teleport", F.coalesce("dangling", F.lit(True)).alias("dangling")))
+    total_teleport = state.agg(F.sum("teleport")).first()[0] or 0.0
+    if total_teleport <= 0 or state.where(F.col("teleport") < 0).limit(1).count():
+        raise ValueError("personalization needs non-negative values with a positive sum")
+    state = step(state.select("id", (F.col("teleport") / total_teleport).alias("teleport"), "dangling",
+                              (F.col("teleport") / total_teleport).alias("pagerank")), 1)
+    dangling_mass = state.agg(F.sum(F.when(F.col("dangling"), F.col("pagerank")).otherwise(0.0))).first()[0]
+    try:
+        for iteration in range(1, max_iterations + 1):
+            received = (shares.join(state.select(F.col("id").alias("src"), "pagerank"), "src")
+                        .groupBy("dst").agg(F.sum(F.col("share") * F.col("pagerank")).alias("received")))
+            updated = (state.join(received, state["id"] == received["dst"], "left").select(
+                "id", "teleport", "dangling", F.col("pagerank").alias("previous"),
+                (F.lit(damping) * (F.coalesce("received", F.lit(0.0)) + F.lit(dangling_mass) * F.col("teleport"))
+                 + F.lit(1.0 - damping) * F.col("teleport")).alias("pagerank")))
+            # Cut every iteration: kept cached instead, the growing plan cost 2 s an iteration to
+            # analyse by the tenth, against 0.3 s for the whole iteration cut.
+            updated = step(updated, iteration)
+            change, dangling_mass, total = updated.agg(
+                F.sum(F.abs(F.col("pagerank") - F.col("previous"))),
+                F.sum(F.when(F.col("dangling"), F.col("pagerank")).otherwise(0.0)),
+                F.sum("pagerank")).first()
+            state = updated.drop("previous")
+            if change < tolerance:
+                scores = state.select("id", (F.col("pagerank") / F.lit(total)).alias("pagerank"))
+                return FramePageRank(scores, iteration, float(change))
+    finally:
+        shares.unpersist()
+    raise NotConverged(f"PageRank L1 change {change:.3g} still above {tolerance:g} after {max_iterations} iterations")
