@@ -57,8 +57,9 @@ def weighted_pagerank(edges: DataFrame, vertices: DataFrame, *, damping: float =
     state = (vertices.select("id", teleport.cast("double").alias("teleport"))
              .join(out_weight.select(F.col("src").alias("id"), F.lit(False).alias("dangling")), "id", "left")
              .select("id", "teleport", F.coalesce("dangling", F.lit(True)).alias("dangling")))
-    total_teleport = state.agg(F.sum("teleport")).first()[0] or 0.0
-    if total_teleport <= 0 or state.where(F.col("teleport") < 0).limit(1).count():
+    total_teleport, least = state.agg(F.sum("teleport"), F.min("teleport")).first()
+    total_teleport = total_teleport or 0.0
+    if total_teleport <= 0 or (least is not None and least < 0):
         raise ValueError("personalization needs non-negative values with a positive sum")
     state = step(state.select("id", (F.col("teleport") / total_teleport).alias("teleport"), "dangling",
                               (F.col("teleport") / total_teleport).alias("pagerank")), 1)
