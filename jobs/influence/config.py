@@ -107,6 +107,18 @@ class CommunitySettings(_Strict):
     resolution: float = Field(1.0, gt=0)
 
 
+class GraphFramesSettings(_Strict):
+    """The graphframes engine's own knobs; the metrics' parameters are shared with the driver engine."""
+
+    # HyperBall's sketches: 2^k registers, relative standard error about 1.04 / sqrt(2^k).
+    hll_lg_config_k: int = Field(12, ge=4, le=21)
+    # harmonic_error and reach_2hop_error (when sketched) are hll_z standard errors wide.
+    hll_z: float = Field(2.0, gt=0)
+    # Louvain: at most this many levels, and move rounds per level.
+    louvain_max_levels: int = Field(10, ge=1)
+    louvain_max_rounds: int = Field(40, ge=1)
+
+
 VISIBLE_TYPES = ("mention", "reply", "reshare", "quote", "comment")
 SCORED_METRICS = ("pagerank", "betweenness", "harmonic", "impressions", "reach_2hop", "in_degree",
                   "engagement_received")
@@ -277,6 +289,7 @@ class Settings(_Strict):
     illusion: IllusionSettings = IllusionSettings()
     plan: PlanSettings = PlanSettings()
     engine: Literal["auto", "networkit", "graphframes"] = "auto"
+    graphframes: GraphFramesSettings = GraphFramesSettings()
     # Largest graph (edges) that auto gives the single-machine engine; ~2 GB of driver memory.
     driver_max_edges: int = Field(20_000_000, ge=1)
     # Events dated more than this after the ingest are refused as clock errors.

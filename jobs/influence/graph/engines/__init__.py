@@ -50,25 +50,35 @@ def timed(into: dict[str, float], stage: str) -> Iterator[None]:
         into[stage] = round(time.perf_counter() - started, 3)
 
 
+def summary_parameters(settings: Settings, *, reach_two_hop_paths: int, community_algorithm: str) -> dict[str, Any]:
+    """The ``parameters`` map of ``gold/network_summary`` that every engine reports."""
+    return {
+        "pagerank_damping": settings.pagerank.damping,
+        "pagerank_tolerance": settings.pagerank.tolerance,
+        "path_exact_max_work": settings.paths.exact_max_work,
+        "reach_exact_max_paths": settings.reach.exact_max_paths,
+        "reach_two_hop_paths": reach_two_hop_paths,
+        "community_algorithm": community_algorithm,
+        "community_resolution": settings.communities.resolution,
+    }
+
+
 def choose_engine(requested: str, n_edges: int, settings: Settings) -> tuple[GraphEngine, str]:
     """The engine to use and why, in words for the run summary.
 
     ``auto`` keeps graphs up to ``driver_max_edges`` on the driver, where compiled
-    libraries beat Spark joins by 30-1000x.
+    libraries beat Spark joins by 30-1000x, and gives larger ones to the graphframes engine,
+    which holds nothing per user on the driver.
     """
+    from influence.graph.engines.graphframes import GraphFramesEngine
     from influence.graph.engines.networkit import NetworkitEngine
 
     if requested == "networkit":
         return NetworkitEngine(), "requested"
-    if requested == "auto" and n_edges <= settings.driver_max_edges:
-        return NetworkitEngine(), f"auto: {n_edges:,} edges <= driver_max_edges {settings.driver_max_edges:,}"
-    if requested in ("auto", "graphframes"):
-        why = "requested" if requested == "graphframes" else (
-            f"auto: {n_edges:,} edges > driver_max_edges {settings.driver_max_edges:,}")
-        # Its parts (influence.graph.frames) are tested one by one; the whole engine is not yet
-        # proven against the driver engine on real data, so it is not offered.
-        raise InfluenceError(
-            f"the graphframes engine is not available yet ({why}): it is being built; use --engine networkit "
-            "(raise driver_max_edges and the driver memory for large graphs)"
-        )
+    if requested == "graphframes":
+        return GraphFramesEngine(), "requested"
+    if requested == "auto":
+        if n_edges <= settings.driver_max_edges:
+            return NetworkitEngine(), f"auto: {n_edges:,} edges <= driver_max_edges {settings.driver_max_edges:,}"
+        return GraphFramesEngine(), f"auto: {n_edges:,} edges > driver_max_edges {settings.driver_max_edges:,}"
     raise InfluenceError(f"unknown engine {requested!r} (choose auto, networkit or graphframes)")

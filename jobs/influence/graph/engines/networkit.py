@@ -21,7 +21,7 @@ from pyspark.sql import types as T
 from influence import tables
 from influence.config import Settings
 from influence.graph.communities import communities
-from influence.graph.engines import METRIC_COLUMNS, EngineResult, timed
+from influence.graph.engines import METRIC_COLUMNS, EngineResult, summary_parameters, timed
 from influence.graph.pagerank import weighted_pagerank
 from influence.graph.paths import path_centralities, top_resolved
 from influence.graph.reach import reach_2hop
@@ -110,15 +110,8 @@ def compute_metrics(graph: EdgeList, settings: Settings, *, seed: int,
         "reach_delta": reach.delta,
         "communities": found.count,
         "modularity": found.modularity,
-        "parameters": {
-            "pagerank_damping": pagerank_settings.damping,
-            "pagerank_tolerance": pagerank_settings.tolerance,
-            "path_exact_max_work": settings.paths.exact_max_work,
-            "reach_exact_max_paths": settings.reach.exact_max_paths,
-            "reach_two_hop_paths": reach.two_hop_paths,
-            "community_algorithm": "leiden-modularity",
-            "community_resolution": settings.communities.resolution,
-        },
+        "parameters": summary_parameters(settings, reach_two_hop_paths=reach.two_hop_paths,
+                                         community_algorithm="leiden-modularity"),
     }
     return metrics, summary
 

@@ -185,3 +185,26 @@ def empirical_bernstein(total: Column, total_sq: Column, k: int, value_range: fl
     log_term = math.log(4.0 / delta)
     return (F.sqrt(F.lit(2.0 * log_term / k) * variance)
             + F.lit(7.0 * value_range * log_term / (3.0 * (k - 1))))
+
+
+def two_hop_paths(edges: DataFrame) -> int:
+    """The paths u -> w -> v (the sum over w of in x out degree): the work of an exact
+    two-hop reach, as the driver engine's ``influence.graph.reach.two_hop_paths``. One job."""
+    into = edges.groupBy(F.col("dst").alias("w")).agg(F.count(F.lit(1)).alias("into"))
+    out = edges.groupBy(F.col("src").alias("w")).agg(F.count(F.lit(1)).alias("out"))
+    return int(into.join(out, "w").agg(F.sum(F.col("into") * F.col("out"))).first()[0] or 0)
+
+
+def exact_reach_2hop(edges: DataFrame, vertices: DataFrame) -> DataFrame:
+    """``id, reach_2hop``: the users u != v that reach v in one or two hops, counted exactly.
+
+    Output as the driver engine's ``exact_reach_2hop``. Cost: a join of the edges with
+    themselves (one row per two-hop path) and a distinct count of (u, v): O(two-hop paths)."""
+    first = edges.select(F.col("src").alias("u"), F.col("dst").alias("w"))
+    second = edges.select(F.col("src").alias("w"), F.col("dst").alias("v"))
+    within = (first.join(second, "w").select("u", "v")
+              .unionByName(edges.select(F.col("src").alias("u"), F.col("dst").alias("v")))
+              .where(F.col("u") != F.col("v")).distinct()
+              .groupBy(F.col("v").alias("id")).agg(F.count(F.lit(1)).alias("reach_2hop")))
+    return vertices.select("id").join(within, "id", "left").select(
+        "id", F.coalesce("reach_2hop", F.lit(0)).cast("long").alias("reach_2hop"))
