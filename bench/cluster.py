@@ -10,11 +10,10 @@ that both workers ran executors of the cluster run, that the gold rows of the tw
 are equal (run ids, timestamps and durations aside; floating values to 1e-9) and stops
 every process it started, also when something fails.
 
-The engine is a parameter. Only ``networkit`` exists in this build (GraphFrames' JVM
-package cannot be fetched here), so ``auto`` and ``networkit`` run its graph stage on the
-driver while Spark's executors on the cluster do the rest (reading bronze, the windowed
-edge aggregation, impressions, roles, the Delta writes); ``--engine graphframes`` is the
-run to add once that engine exists.
+The engine is a parameter. With ``networkit`` the graph stage runs on the driver while
+Spark's executors on the cluster do the rest (reading bronze, the windowed edge
+aggregation, impressions, roles, the Delta writes); with ``graphframes`` the graph stage
+runs on the executors too.
 """
 
 from __future__ import annotations

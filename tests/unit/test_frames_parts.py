@@ -139,6 +139,7 @@ def test_the_engine_gives_the_driver_engines_rows_within_their_errors(spark, set
     labels = np.unique(membership, return_inverse=True)[1]
     assert summary["modularity"] == pytest.approx(oracles.modularity(graph, labels), abs=1e-9)
     assert summary["modularity"] >= 0.95 * driver_summary["modularity"]
-    assert np.abs(got["participation"].to_numpy() - driver_participation(graph, labels)).max() < 1e-12
+    # (the engine rounds its doubles to 10 significant digits)
+    assert np.abs(got["participation"].to_numpy() - driver_participation(graph, labels)).max() < 1e-9
     assert summary["communities"] == len(set(membership))
     assert set(summary) >= set(driver_summary) - {"stage_seconds"}

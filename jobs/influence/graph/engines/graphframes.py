@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from influence import tables
 from influence.config import Settings
@@ -91,7 +92,7 @@ class GraphFramesEngine:
                       .join(harmonic, "id").join(reach, "id")
                       .join(community_names.select("id", "community_id"), "id")
                       .join(shares, "id").join(cores, "id"))
-            metrics = joined.select(*(F.col(c).cast(contract.schema[c].dataType).alias(c)
+            metrics = joined.select(*(_settled(F.col(c), contract.schema[c].dataType).alias(c)
                                       for c in METRIC_COLUMNS)).localCheckpoint(eager=True)
             bounds = _bounds(metrics)
         summary: dict[str, Any] = {
@@ -119,6 +120,21 @@ class GraphFramesEngine:
                                           "hll_lg_config_k": hll.hll_lg_config_k, "hll_z": hll.hll_z})
         summary["parameters"].update({"louvain_levels": found.levels, "louvain_rounds": found.rounds})
         return EngineResult(metrics, summary)
+
+
+# Spark sums doubles in the order rows arrive, which differs between a cluster and a local
+# run by an ulp or two; rounded to this many significant digits (far inside every bound)
+# the two give the same values, and users tied in exact arithmetic stay tied for the ranks.
+SIGNIFICANT_DIGITS = 10
+
+
+def _settled(column: Column, data_type: T.DataType) -> Column:
+    """``column`` cast to ``data_type``, doubles rounded to ``SIGNIFICANT_DIGITS``."""
+    if not isinstance(data_type, T.DoubleType):
+        return column.cast(data_type)
+    value = column.cast("double")
+    scale = F.pow(F.lit(10.0), F.lit(SIGNIFICANT_DIGITS - 1) - F.floor(F.log10(F.abs(value))))
+    return F.when(value.isNull() | (value == 0), value).otherwise(F.rint(value * scale) / scale)
 
 
 def _bounds(metrics: DataFrame, top: int = 100) -> dict[str, Any]:
