@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
 from influence.graph.frames import step
@@ -62,7 +63,7 @@ def louvain(edges: DataFrame, vertices: DataFrame, *, resolution: float = 1.0, m
     against the driver engine's Leiden.
 
     Cost: per round about 4 shuffles of at most 2m rows (the links) and n rows (the
-    vertices), 2 Spark jobs; rounds per level typically 10-30, levels 3-5, each level's
+    vertices), 1 Spark job; rounds per level typically 10-30, levels 3-5, each level's
     graph smaller than the last.
     """
     links = step(undirected_links(edges), 1)
@@ -129,11 +130,13 @@ def _local_moves(links: DataFrame, nodes: DataFrame, *, two_m: float, resolution
                                & (F.col("best.gain") > F.col("stay_gain") + F.lit(GAIN_TOLERANCE * two_m))
                                & (-F.col("best.order") != F.col("community")))
                    .withColumn("moves", F.col("wants") & (F.xxhash64("id", F.lit(round_), F.lit(seed)) % 2 == 0)))
-        assignment = step(decided.select(
+        counts = Observation(f"louvain-{uuid.uuid4().hex}")  # counted in the job that cuts the round
+        observed = decided.observe(counts, F.sum(F.col("wants").cast("long")).alias("wanting"),
+                                   F.sum(F.col("moves").cast("long")).alias("moving"))
+        assignment = step(observed.select(
             "id", F.when(F.col("moves"), -F.col("best.order")).otherwise(F.col("community")).alias("community"),
-            "degree", "wants", "moves"), round_)
-        wanting, moving = assignment.agg(F.sum(F.col("wants").cast("long")), F.sum(F.col("moves").cast("long"))).first()
-        assignment = assignment.select("id", "community", "degree")
+            "degree"), round_)
+        wanting, moving = counts.get["wanting"], counts.get["moving"]
         if moving:
             moved_any = True
         if not wanting:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
 from influence.graph.frames import step
@@ -57,7 +58,7 @@ def hyperball(edges: DataFrame, vertices: DataFrame, *, n: int, lg_config_k: int
     graphs the errors are far inside the bound; tests check the bound's coverage on real data.
 
     Cost: per iteration one join of the changed vertices' sketches with the edges and one
-    union per receiving vertex (at most m sketch unions, each O(2^lg_config_k)), 2 Spark jobs;
+    union per receiving vertex (at most m sketch unions, each O(2^lg_config_k)), 1 Spark job;
     iterations: the largest distance in the graph plus one. Memory: n sketches of about
     2^lg_config_k / 2 bytes once large (2 KiB at the default 12).
     """
@@ -79,13 +80,15 @@ def hyperball(edges: DataFrame, vertices: DataFrame, *, n: int, lg_config_k: int
                      # An estimate never shrinks: the ball only gains members.
                      .withColumn("new_size", F.when(F.col("incoming").isNull(), F.col("size")).otherwise(
                          F.greatest(F.col("size"), F.hll_sketch_estimate("merged").cast("double")))))
-            state = step(grown.select(
+            grown = grown.select(
                 "id", F.col("merged").alias("ball"), F.col("new_size").alias("size"),
                 (F.col("harmonic_sum") + (F.col("new_size") - F.col("size")) / F.lit(float(t))).alias("harmonic_sum"),
                 (F.col("new_size") if t == 2 else F.col("two_hop_size")).alias("two_hop_size"),
-                (F.col("incoming").isNotNull() & (F.col("merged") != F.col("ball"))).alias("changed")), t)
+                (F.col("incoming").isNotNull() & (F.col("merged") != F.col("ball"))).alias("changed"))
+            changes = Observation(f"hyperball-{uuid.uuid4().hex}")  # counted in the same job
+            state = step(grown.observe(changes, F.sum(F.col("changed").cast("long")).alias("changed")), t)
             iterations = t
-            if state.where("changed").isEmpty():
+            if not changes.get["changed"]:
                 break
     finally:
         adjacency.unpersist()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Observation
 from pyspark.sql import functions as F
 
 from influence.graph.frames import step
@@ -42,8 +43,8 @@ def weighted_pagerank(edges: DataFrame, vertices: DataFrame, *, damping: float =
 
     Cost: per iteration one join of the edges with the scores and one aggregation by
     destination (a shuffle of at most one row per edge), the n scores
-    materialised (``step``) and summed for the L1 change and the dangling mass: 2 Spark
-    jobs per iteration, about 140 iterations at a tolerance of 1e-10.
+    materialised (``step``) and summed for the L1 change and the dangling mass in the same
+    pass: 1 Spark job per iteration, about 140 iterations at a tolerance of 1e-10.
 
     Guarantee: stops when the L1 change between iterations is below ``tolerance``, so the
     L1 distance to the fixed point is at most ``tolerance * damping / (1 - damping)``;
@@ -72,13 +73,17 @@ def weighted_pagerank(edges: DataFrame, vertices: DataFrame, *, damping: float =
                 "id", "teleport", "dangling", F.col("pagerank").alias("previous"),
                 (F.lit(damping) * (F.coalesce("received", F.lit(0.0)) + F.lit(dangling_mass) * F.col("teleport"))
                  + F.lit(1.0 - damping) * F.col("teleport")).alias("pagerank")))
+            # The sums ride on the job that materialises the iteration (an observation), so an
+            # iteration is one Spark job, not two.
+            sums = Observation(f"pagerank-{uuid.uuid4().hex}")
+            updated = updated.observe(
+                sums, F.sum(F.abs(F.col("pagerank") - F.col("previous"))).alias("change"),
+                F.sum(F.when(F.col("dangling"), F.col("pagerank")).otherwise(0.0)).alias("dangling"),
+                F.sum("pagerank").alias("total"))
             # Cut every iteration: kept cached instead, the growing plan cost 2 s an iteration to
             # analyse by the tenth, against 0.3 s for the whole iteration cut.
             updated = step(updated, iteration)
-            change, dangling_mass, total = updated.agg(
-                F.sum(F.abs(F.col("pagerank") - F.col("previous"))),
-                F.sum(F.when(F.col("dangling"), F.col("pagerank")).otherwise(0.0)),
-                F.sum("pagerank")).first()
+            change, dangling_mass, total = (sums.get[k] for k in ("change", "dangling", "total"))
             state = updated.drop("previous")
             if change < tolerance:
                 scores = state.select("id", (F.col("pagerank") / F.lit(total)).alias("pagerank"))

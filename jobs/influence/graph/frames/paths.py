@@ -4,10 +4,11 @@ reach) from breadth-first searches of many sources at once, on DataFrames."""
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass
 
 import numpy as np
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from influence.graph.frames import step
@@ -62,7 +63,7 @@ def path_centralities(spark: SparkSession, edges: DataFrame, vertices: DataFrame
     |estimate - exact| <= betweenness_error for all users at once with probability >= 1 - delta.
 
     Cost: O(k m) row operations for k distinct sources, in batches of ``batch_cells / n``
-    sources; per batch about 3 Spark jobs per level forward and 2 back (levels: the largest
+    sources; per batch one Spark job per level forward and one back (levels: the largest
     distance from a source, plus one).
     """
     exact = n * m <= exact_max_work or samples >= n
@@ -110,8 +111,9 @@ def _batch_sums(batch: DataFrame, adjacency: DataFrame, towards: DataFrame, n: i
                      .groupBy("source", F.col("dst").alias("node"))
                      .agg(F.sum("sigma").alias("sigma"), F.first("multiplicity").alias("multiplicity"))
                      .join(reached, ["source", "node"], "left_anti"))
-        following = step(following, level + index)
-        if following.isEmpty():
+        found = Observation(f"paths-{uuid.uuid4().hex}")  # counted in the job that cuts the level
+        following = step(following.observe(found, F.count(F.lit(1)).alias("cells")), level + index)
+        if not found.get["cells"]:
             break
         levels.append(following)
         reached = reached.unionByName(following.select("source", "node"))
