@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import spearmanr
 
 from influence.graph.communities import participation as driver_participation
 from influence.graph.frames import step
@@ -50,12 +51,19 @@ def test_hyperball_counts_a_path_by_hand(spark):
     assert frame["reach_2hop_error"].tolist() == pytest.approx([r * (c + 1) for c in frame["reach_2hop"]])
 
 
-def test_hyperball_equals_networkx_within_its_bounds_on_a_random_graph(spark):
-    graph = random_graph(n=120, p=0.03, seed=3)
+def test_hyperball_is_within_its_bounds_where_the_sketches_estimate(spark):
+    # 128 registers for balls of up to 300 users: the sketches estimate (errors of several
+    # per cent), where larger ones would still count exactly. The bound is z = 2 standard
+    # errors per user, so a few users may fall outside; the failures of users whose balls
+    # share most members go together, so the bar is 95%, not 100%.
+    graph = random_graph(n=300, p=0.02, seed=4)
     edges, vertices = frames_of(spark, graph)
-    frame = hyperball(edges, vertices, n=graph.n, lg_config_k=10).frame.toPandas().sort_values("id")
-    assert (np.abs(frame["harmonic"].to_numpy() - oracles.harmonic(graph)) <= frame["harmonic_error"]).all()
-    assert (np.abs(frame["reach_2hop"].to_numpy() - oracles.reach_2hop(graph)) <= frame["reach_2hop_error"]).all()
+    frame = hyperball(edges, vertices, n=graph.n, lg_config_k=7).frame.toPandas().sort_values("id")
+    harmonic, reach = oracles.harmonic(graph), oracles.reach_2hop(graph)
+    assert np.abs(frame["harmonic"].to_numpy() / harmonic - 1).max() > 0.01  # estimated, not counted
+    assert (np.abs(frame["harmonic"].to_numpy() - harmonic) <= frame["harmonic_error"]).mean() >= 0.95
+    assert (np.abs(frame["reach_2hop"].to_numpy() - reach) <= frame["reach_2hop_error"]).mean() >= 0.95
+    assert spearmanr(frame["harmonic"], harmonic).statistic >= 0.95
 
 
 def test_exact_two_hop_reach_and_its_work_equal_the_driver_engines(spark):

@@ -12,6 +12,10 @@ from influence.graph.frames import step
 from influence.graph.pagerank import NotConverged
 
 
+# At 24 bytes a score, 2 million vertices are about 50 MB per executor.
+BROADCAST_MAX_VERTICES = 2_000_000
+
+
 @dataclass(frozen=True)
 class FramePageRank:
     """``scores``: ``id, pagerank`` (summing to 1); the iterations used and the last L1 change."""
@@ -44,7 +48,9 @@ def weighted_pagerank(edges: DataFrame, vertices: DataFrame, *, damping: float =
     Cost: per iteration one join of the edges with the scores and one aggregation by
     destination (a shuffle of at most one row per edge), the n scores
     materialised (``step``) and summed for the L1 change and the dangling mass in the same
-    pass: 1 Spark job per iteration, about 140 iterations at a tolerance of 1e-10.
+    pass: 1 Spark job per iteration (one shuffle of the m messages and n own rows, the
+    scores broadcast to the edges while at most BROADCAST_MAX_VERTICES), about 140
+    iterations at a tolerance of 1e-10.
 
     Guarantee: stops when the L1 change between iterations is below ``tolerance``, so the
     L1 distance to the fixed point is at most ``tolerance * damping / (1 - damping)``;
@@ -58,21 +64,33 @@ def weighted_pagerank(edges: DataFrame, vertices: DataFrame, *, damping: float =
     state = (vertices.select("id", teleport.cast("double").alias("teleport"))
              .join(out_weight.select(F.col("src").alias("id"), F.lit(False).alias("dangling")), "id", "left")
              .select("id", "teleport", F.coalesce("dangling", F.lit(True)).alias("dangling")))
-    total_teleport, least = state.agg(F.sum("teleport"), F.min("teleport")).first()
+    total_teleport, least, n_vertices = state.agg(F.sum("teleport"), F.min("teleport"), F.count(F.lit(1))).first()
     total_teleport = total_teleport or 0.0
     if total_teleport <= 0 or (least is not None and least < 0):
         raise ValueError("personalization needs non-negative values with a positive sum")
     state = step(state.select("id", (F.col("teleport") / total_teleport).alias("teleport"), "dangling",
                               (F.col("teleport") / total_teleport).alias("pagerank")), 1)
+    # The scores travel to the edges as a broadcast while they are few (every executor holds them).
+    broadcast = n_vertices <= BROADCAST_MAX_VERTICES
     dangling_mass = state.agg(F.sum(F.when(F.col("dangling"), F.col("pagerank")).otherwise(0.0))).first()[0]
     try:
         for iteration in range(1, max_iterations + 1):
-            received = (shares.join(state.select(F.col("id").alias("src"), "pagerank"), "src")
-                        .groupBy("dst").agg(F.sum(F.col("share") * F.col("pagerank")).alias("received")))
-            updated = (state.join(received, state["id"] == received["dst"], "left").select(
-                "id", "teleport", "dangling", F.col("pagerank").alias("previous"),
-                (F.lit(damping) * (F.coalesce("received", F.lit(0.0)) + F.lit(dangling_mass) * F.col("teleport"))
-                 + F.lit(1.0 - damping) * F.col("teleport")).alias("pagerank")))
+            # The messages and each vertex's own row in one aggregation by vertex: one shuffle,
+            # not a second one to join the received sums back to the vertices.
+            ranks = state.select(F.col("id").alias("src"), "pagerank")
+            messages = shares.join(F.broadcast(ranks) if broadcast else ranks, "src").select(
+                F.col("dst").alias("id"), (F.col("share") * F.col("pagerank")).alias("received"),
+                F.lit(None).cast("double").alias("teleport"), F.lit(None).cast("boolean").alias("dangling"),
+                F.lit(None).cast("double").alias("previous"))
+            own = state.select("id", F.lit(0.0).alias("received"), "teleport", "dangling",
+                               F.col("pagerank").alias("previous"))
+            updated = (messages.unionByName(own).groupBy("id")
+                       .agg(F.sum("received").alias("received"), F.max("teleport").alias("teleport"),
+                            F.max("dangling").alias("dangling"), F.max("previous").alias("previous"))
+                       .where(F.col("teleport").isNotNull())
+                       .select("id", "teleport", "dangling", "previous",
+                               (F.lit(damping) * (F.col("received") + F.lit(dangling_mass) * F.col("teleport"))
+                                + F.lit(1.0 - damping) * F.col("teleport")).alias("pagerank")))
             # The sums ride on the job that materialises the iteration (an observation), so an
             # iteration is one Spark job, not two.
             sums = Observation(f"pagerank-{uuid.uuid4().hex}")
