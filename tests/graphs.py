@@ -23,3 +23,14 @@ def generated_graph(users: int, days: int, seed: int = 11) -> EdgeList:
     export = generate(users=users, days=days, seed=seed)
     pairs = pd.DataFrame({"src": export.user_ids[export.actor], "dst": export.user_ids[export.target]})
     return EdgeList.from_frame(pairs.groupby(["src", "dst"]).size().rename("weight").reset_index())
+
+
+def frames_of(spark, graph: EdgeList):
+    """``graph`` as the graphframes engine's numbered ``edges`` and ``vertices`` frames."""
+    edges = spark.createDataFrame(pd.DataFrame({"src": graph.src, "dst": graph.dst, "weight": graph.weight}))
+    return edges, spark.range(graph.n)
+
+
+def by_id(frame, column):
+    """``column`` of a per-vertex frame, in vertex order."""
+    return frame.toPandas().sort_values("id")[column].to_numpy()

@@ -4,7 +4,6 @@ betweenness and k-core, against hand counts and the driver engine's functions.""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from pyspark.sql import functions as F
 
@@ -14,18 +13,9 @@ from influence.graph.frames.pagerank import weighted_pagerank
 from influence.graph.frames.paths import path_centralities
 from influence.graph.pagerank import NotConverged
 from influence.graph.pagerank import weighted_pagerank as driver_pagerank
-from influence.graph.structure import EdgeList
 from tests import oracles
-from tests.graphs import random_graph
+from tests.graphs import by_id, frames_of, random_graph
 
-
-def frames_of(spark, graph: EdgeList):
-    edges = spark.createDataFrame(pd.DataFrame({"src": graph.src, "dst": graph.dst, "weight": graph.weight}))
-    return edges, spark.range(graph.n)
-
-
-def by_id(frame, column):
-    return frame.toPandas().sort_values("id")[column].to_numpy()
 
 
 def test_users_are_numbered_in_the_order_of_their_ids_whatever_the_partitioning(spark):

@@ -16,16 +16,8 @@ from influence.graph.frames.paths import exact_reach_2hop, two_hop_paths
 from influence.graph.reach import two_hop_paths as driver_two_hop_paths
 from influence.graph.structure import EdgeList
 from tests import oracles
-from tests.graphs import random_graph
+from tests.graphs import by_id, frames_of, random_graph
 
-
-def frames_of(spark, graph: EdgeList):
-    edges = spark.createDataFrame(pd.DataFrame({"src": graph.src, "dst": graph.dst, "weight": graph.weight}))
-    return edges, spark.range(graph.n)
-
-
-def by_id(frame, column):
-    return frame.toPandas().sort_values("id")[column].to_numpy()
 
 
 def test_a_cut_frame_has_no_size_estimate_to_multiply(spark):
