@@ -171,6 +171,13 @@ def _top_table(top: list[dict[str, Any]], as_of: date) -> Table:
     return table
 
 
+def _audience_sources(posts_by_source: dict[str, int]) -> str:
+    """``{"export": 3, "estimate": 10, "default": 0}`` -> "10 estimated, 3 from the export"."""
+    said = {"export": "from the export", "estimate": "estimated from engagement", "default": "the default audience"}
+    parts = [f"{n:,} {said[source]}" for source, n in sorted(posts_by_source.items(), key=lambda kv: -kv[1]) if n]
+    return ", ".join(parts) or "no visible posts"
+
+
 def _print_scored(report) -> None:
     summary = report.summary
     out.print(f"scored {report.users:,} users, {report.edges:,} edges, {report.interactions:,} interactions "
@@ -182,6 +189,9 @@ def _print_scored(report) -> None:
         out.print(f"{summary['impressions']:,} impressions; {summary['impressions_top_share_80']:.0%} of users "
                   f"generate 80% of them (Gini {summary['impressions_gini']:.2f}); "
                   f"{summary['mass_influencers']:,} mass influencers", highlight=False)
+    if summary.get("audience_sources"):
+        out.print(f"audiences of visible posts: {_audience_sources(summary['audience_sources'])}; mass roles "
+                  f"{summary['mass_roles_reason']}", highlight=False)
     for trait in summary.get("majority_illusion", []):
         if trait["meaningful"] and trait["illusion_share"] > trait["prevalence"]:
             out.print(f"majority illusion on {trait['trait']}: held by {trait['prevalence']:.0%} of users, but "

@@ -129,7 +129,10 @@ class ImpressionSettings(_Strict):
 
     # Interaction types that are posts others see; the rest (like, follow, message) are not.
     visible_types: tuple[str, ...] = VISIBLE_TYPES
-    # Impressions of a post whose author's audience the export does not give.
+    # Where a post's audience comes from when the export gives none: an estimate from the
+    # window (the distinct people who engaged the author) or default_audience.
+    audience: Literal["export_or_estimate", "export_or_default"] = "export_or_estimate"
+    # Impressions of a post whose author's audience is neither given nor estimated.
     default_audience: int = Field(150, ge=0)
     # Platforms whose posts are publications (blogs, forums, reviews): influence_posts.
     publications: tuple[str, ...] = ()
@@ -149,6 +152,9 @@ class RoleSettings(_Strict):
     broadcaster_top_share: float = Field(0.16, gt=0, le=1)
     # Mass Influencers: the fewest top users by impressions that generate this share of them.
     mass_impressions_share: float = Field(0.8, gt=0, le=1)
+    # Mass Influencers and Social Broadcasters are labelled only while those top users are at
+    # most this share of active users (with a visible post): Forrester's premise is a minority.
+    max_mass_share: float = Field(0.2, gt=0, le=1)
     awareness_top_share: float = Field(0.10, gt=0, le=1)
     conversion_top_share: float = Field(0.10, gt=0, le=1)
     conversion_min_contacts: int = Field(5, ge=1)

@@ -144,12 +144,24 @@ def summary(spark, scored):
 
 def test_impressions_and_their_concentration_equal_a_hand_count(spark, scored, messages, gold, summary):
     lake, _, _ = scored
-    # Every message is a post seen by the default audience of 150: no follower counts here.
-    by_hand = (messages.groupby("src").size() * 150).reindex(gold.index, fill_value=0)
-    assert summary["impressions"] == 59_835 * 150 == by_hand.sum()
-    assert (gold["impressions"] == by_hand).all() and (gold["posts"] == by_hand / 150).all()
+    # No follower counts here: every message is a post seen by its sender's engaged audience,
+    # the distinct other people who messaged the sender.
+    posts = messages.groupby("src").size().reindex(gold.index, fill_value=0)
+    engaged_by = (messages[messages.src != messages.dst].drop_duplicates(["src", "dst"]).groupby("dst").size()
+                  .reindex(gold.index, fill_value=0))
+    by_hand = posts * engaged_by
+    assert summary["impressions"] == by_hand.sum() < 59_835 * 150
+    assert (gold["impressions"] == by_hand).all() and (gold["posts"] == posts).all()
+    assert summary["audience_sources"] == {"export": 0, "estimate": 59_835, "default": 0}
+    active = int((posts > 0).sum())
+    descending = np.sort(by_hand.to_numpy())[::-1]
+    fewest = int(np.argmax(np.cumsum(descending) >= 0.8 * descending.sum())) + 1
+    assert summary["mass_roles_labelled"] == (fewest <= 0.2 * active)
+    assert f"{fewest:,} users generate 80% of impressions" in summary["mass_roles_reason"]
     daily = spark.read.format("delta").load(str(lake / tables.IMPRESSIONS)).toPandas()
-    assert (daily.groupby("user_id")["impressions"].sum() == by_hand[by_hand > 0]).all()
+    # Every sender has daily rows, those nobody messaged with 0 impressions.
+    daily_sums = daily.groupby("user_id")["impressions"].sum().sort_index()
+    assert (daily_sums == by_hand[posts > 0].sort_index()).all()
 
     values = by_hand.to_numpy(dtype=float)
     n = len(values)

@@ -107,6 +107,10 @@ def test_broadcasters_are_not_mass_influencers_but_the_answered_star_is(spark, a
     # 30M + 30M + 20 people x 100 (their replies) + 30 answers x 100 to the star.
     assert report.summary["impressions"] == 60_000_000 + 2_000 + 3_000
     assert report.summary["impressions_top_share_80"] == pytest.approx(2 / 22)
+    # Every post's audience is in the export; 2 of 22 posting users generate 80%: a minority.
+    assert report.summary["audience_sources"] == {"export": 110, "estimate": 0, "default": 0}
+    assert report.summary["mass_roles_labelled"]
+    assert report.summary["mass_roles_reason"].startswith("labelled: 2 users generate 80% of impressions, 9.1% of 22")
 
 
 def test_impressions_daily_counts_posts_and_audiences(spark, audiences):

@@ -96,7 +96,8 @@ class Lake:
     def append(self, df: DataFrame, name: str) -> None:
         self.ensure(name)
         rows = tables.conform(df, name)
-        with_commit_retries(f"append to {name}", lambda: rows.write.format("delta").mode("append").save(self.path(name)))
+        with_commit_retries(f"append to {name}", lambda: rows.write.format("delta").mode("append")
+                            .option("mergeSchema", "true").save(self.path(name)))
 
     def replace_partition(self, df: DataFrame, name: str, column: str, value: date) -> None:
         """Atomically replace every row whose ``column`` equals ``value`` with ``df``.
@@ -115,7 +116,9 @@ class Lake:
         """Atomically replace every row matching the SQL predicate ``where`` with ``df``."""
         self.ensure(name)
         # Delta itself refuses rows that fall outside the replaceWhere predicate.
-        writer = tables.conform(df, name).write.format("delta").mode("overwrite").option("replaceWhere", where)
+        # mergeSchema: a table written by an earlier version gains the columns added since.
+        writer = (tables.conform(df, name).write.format("delta").mode("overwrite").option("replaceWhere", where)
+                  .option("mergeSchema", "true"))
         with_commit_retries(f"replace {name} {where}", lambda: writer.save(self.path(name)))
 
     def latest_before(self, name: str, column: str, before: date) -> date | None:

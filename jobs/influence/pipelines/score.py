@@ -20,9 +20,10 @@ from influence.pipelines import Step, new_run_id, no_progress
 from influence.privacy import pseudonymization_key, with_pseudonymous_ids
 from influence.transforms.edges import build_edges, degrees, in_window, window_bounds
 from influence.transforms.illusion import illusions, top_topics
-from influence.transforms.impressions import concentration, impressions_daily, user_activity, visible_posts
+from influence.transforms.impressions import (AUDIENCE_SOURCES, concentration, impressions_daily,
+                                              posts_by_audience_source, user_activity, visible_posts)
 from influence.transforms.lists import LISTS, list_rows
-from influence.transforms.roles import memberships, role_rows, scoped, with_role_changes
+from influence.transforms.roles import GLOBAL, mass_premise_note, memberships, role_rows, scoped, with_role_changes
 from influence.transforms.scores import assemble_scores, network_summary, spearman
 
 # The tables whose candidate rows a score audits before it publishes them.
@@ -95,7 +96,7 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
         with step("impressions and scores"):
             impressions = settings.impressions
             posts = kept(visible_posts(window, visible_types=impressions.visible_types,
-                                       default_audience=impressions.default_audience,
+                                       audience=impressions.audience, default_audience=impressions.default_audience,
                                        publications=impressions.publications))
             daily = kept(impressions_daily(posts, run_id=run_id))  # audited, then written
             previous = lake.latest_before(tables.SCORES, "as_of_date", as_of)
@@ -109,12 +110,14 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
 
         started = time.perf_counter()
         with step("roles and lists"):
-            segments = _segments(lake, scores, window, settings, as_of, run_id).localCheckpoint()
+            segments, mass_premise = _segments(lake, scores, window, settings, as_of, run_id)
+            segments = segments.localCheckpoint()
         stage_seconds["segments"] = _since(started)
 
         started = time.perf_counter()
         with step("network figures"):
-            figures = _figures(scores, segments, window, edges, n_users, settings)
+            figures = _figures(scores, segments, posts, window, edges, n_users, settings)
+            figures["mass_roles_labelled"], figures["mass_roles_reason"] = mass_premise
         stage_seconds["figures"] = _since(started)
 
         summary = network_summary(
@@ -150,8 +153,9 @@ def _since(started: float) -> float:
 
 
 def _segments(lake: Lake, scores: DataFrame, window: DataFrame, settings: Settings, as_of: date,
-              run_id: str) -> DataFrame:
-    """Roles and lists of every scope, with their changes since the previous scored date."""
+              run_id: str) -> tuple[DataFrame, tuple[bool, str]]:
+    """Roles and lists of every scope, with their changes since the previous scored date, and
+    whether the global scope's mass roles are labelled (with the sentence that says why)."""
     previous_date = lake.latest_before(tables.SEGMENTS, "as_of_date", as_of)
     previous = None if previous_date is None else lake.read(tables.SEGMENTS).where(
         (F.col("as_of_date") == F.lit(previous_date)) & (F.col("change") != "exited"))
@@ -163,18 +167,23 @@ def _segments(lake: Lake, scores: DataFrame, window: DataFrame, settings: Settin
     roles = with_role_changes(role_rows(scoped_users), previous_roles, scoped_users)
     lists = list_rows(scoped_users, previous_lists, settings.lists)
     rows = roles.unionByName(lists).withColumn("as_of_date", F.lit(as_of)).withColumn("run_id", F.lit(run_id))
-    return tables.conform(rows, tables.SEGMENTS)
+    premise = scoped_users.where(F.col("scope") == GLOBAL).select("mass_set_size", "active_users").first()
+    return tables.conform(rows, tables.SEGMENTS), mass_premise_note(
+        premise["mass_set_size"], premise["active_users"], settings.roles)
 
 
-def _figures(scores: DataFrame, segments: DataFrame, window: DataFrame, edges: DataFrame, n_users: int,
-             settings: Settings) -> dict[str, Any]:
-    """The date's summary figures: impressions concentration, honesty correlations, illusions."""
+def _figures(scores: DataFrame, segments: DataFrame, posts: DataFrame, window: DataFrame, edges: DataFrame,
+             n_users: int, settings: Settings) -> dict[str, Any]:
+    """The date's summary figures: impressions concentration and their audiences' sources,
+    honesty correlations, illusions."""
     # One small collect of per-user columns serves the concentration and both correlations.
     users = scores.select("impressions", "influence_score", "audience_size", "in_degree").toPandas()
     figures = concentration(users["impressions"].to_numpy(), share=settings.roles.mass_impressions_share)
     figures["mass_influencers"] = segments.where(
         (F.col("scope") == "global") & F.col("segment").isin("mass_connector", "mass_maven")
         & (F.col("change") != "exited")).count()
+    by_source = {row["audience_source"]: row["posts"] for row in posts_by_audience_source(posts).collect()}
+    figures["audience_sources"] = {source: int(by_source.get(source, 0)) for source in AUDIENCE_SOURCES}
     figures["followers_known"] = int(users["audience_size"].notna().sum())
     figures["score_spearman_followers"] = spearman(users["influence_score"], users["audience_size"])
     figures["score_spearman_in_degree"] = spearman(users["influence_score"], users["in_degree"])

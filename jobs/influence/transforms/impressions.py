@@ -4,7 +4,10 @@ A *visible post* is an interaction of a visible type (mention, reply, reshare, q
 comment by default). One post can carry several interactions (a reply that mentions two
 people is one reply and two mentions), so posts are counted by ``content_id``, or by
 ``event_id`` when the export gives no content id. A post makes as many impressions as its
-author's audience (``audience_size``), or ``default_audience`` (150) when unknown.
+author's audience: the export's ``audience_size`` when it gives one; else, with
+``audience="export_or_estimate"``, the author's *engaged audience* (the distinct people who
+engaged the author in the window, in any way: a lower bound on who saw the author's posts);
+else ``default_audience`` (150). Each post records where its audience came from.
 """
 
 from __future__ import annotations
@@ -20,17 +23,44 @@ from influence import tables
 LORENZ_POINTS = 101
 
 
-def visible_posts(interactions: DataFrame, *, visible_types: Iterable[str], default_audience: int,
+AUDIENCE_SOURCES = ("export", "estimate", "default")
+
+
+def engaged_audience(interactions: DataFrame) -> DataFrame:
+    """``user_id, engaged_audience``: the distinct other people who engaged each user."""
+    return (interactions.where(F.col("actor_id") != F.col("target_id"))
+            .groupBy(F.col("target_id").alias("user_id"))
+            .agg(F.countDistinct("actor_id").alias("engaged_audience")))
+
+
+def visible_posts(interactions: DataFrame, *, visible_types: Iterable[str], audience: str, default_audience: int,
                   publications: Iterable[str]) -> DataFrame:
-    """One row per visible post: ``user_id, date, platform, post_id, audience, publication``."""
+    """One row per visible post: ``user_id, date, platform, post_id, audience, audience_source,
+    publication`` (``audience_source``: one of :data:`AUDIENCE_SOURCES`)."""
     rows = interactions.where(F.col("interaction_type").isin(list(visible_types)))
-    return (
+    posts = (
         rows.groupBy(F.col("actor_id").alias("user_id"), "platform",
                      F.coalesce("content_id", "event_id").alias("post_id"))
-        .agg(F.min("event_date").alias("date"), F.max("audience_size").alias("audience"))
-        .withColumn("audience", F.coalesce("audience", F.lit(default_audience)).cast("long"))
-        .withColumn("publication", F.col("platform").isin(list(publications)))
+        .agg(F.min("event_date").alias("date"), F.max("audience_size").alias("exported"))
     )
+    if audience == "export_or_estimate":
+        # An author nobody engaged has an estimate of 0: no one is known to have seen them.
+        posts = (posts.join(engaged_audience(interactions), "user_id", "left")
+                 .withColumn("estimated", F.coalesce("engaged_audience", F.lit(0))))
+    else:
+        posts = posts.withColumn("estimated", F.lit(None).cast("long"))
+    return (
+        posts.withColumn("audience", F.coalesce("exported", "estimated", F.lit(default_audience)).cast("long"))
+        .withColumn("audience_source", F.when(F.col("exported").isNotNull(), "export")
+                    .when(F.col("estimated").isNotNull(), "estimate").otherwise("default"))
+        .withColumn("publication", F.col("platform").isin(list(publications)))
+        .select("user_id", "date", "platform", "post_id", "audience", "audience_source", "publication")
+    )
+
+
+def posts_by_audience_source(posts: DataFrame) -> DataFrame:
+    """``audience_source, posts``: how many visible posts took their audience from each source."""
+    return posts.groupBy("audience_source").agg(F.count(F.lit(1)).alias("posts"))
 
 
 def impressions_daily(posts: DataFrame, *, run_id: str) -> DataFrame:

@@ -14,15 +14,21 @@ and the broadcaster, and the awareness/conversion split by network structure):
 - *mass_connector* / *mass_maven*: the fewest top users by impressions generating
   ``mass_impressions_share`` (80%) of the scope's impressions, broadcasters removed; a
   connector when the percentile of contacts exceeds that of engagement per post.
+- Both need Forrester's premise, a minority generating most impressions: when that fewest
+  set is more than ``max_mass_share`` (20%) of the scope's active users (users with a
+  visible post), neither mass roles nor broadcasters are labelled in the scope.
 - *awareness*: betweenness or participation in the top ``awareness_top_share`` (10%).
 - *conversion*: at least ``conversion_min_contacts`` contacts, participation at or below
   the scope's median, harmonic closeness in the top ``conversion_top_share`` of its own
   community (communities of at least ``min_community_size`` in the scope).
 
-``confidence`` is 1 when every condition clears its threshold by more than the metric's
-error bound, falling linearly to 0 at the threshold (the largest value that does not
-qualify). Only betweenness and harmonic closeness carry errors; the other figures are
-counted exactly. Cost: a few sorts of the scoped users (window functions), O(s n log n)
+``confidence`` is how surely a condition holds given its metric's error bound: 0 while the
+bound does not clear the threshold (the largest value that does not qualify: estimate minus
+error at or below it), rising linearly to 1 once estimate minus error clears it by a further
+error. Only betweenness and harmonic closeness carry errors; the other figures are counted
+exactly (confidence 1). A role that qualifies through either of two conditions (awareness:
+betweenness or participation) takes the confidence of the one that carries it, and its
+reason names that condition first. Cost: a few sorts of the scoped users (window functions), O(s n log n)
 for s scopes.
 """
 
@@ -61,14 +67,21 @@ def memberships(scores: DataFrame, window_interactions: DataFrame, *, community_
 
 
 def _margin(value: str, qualifies: Column, error: str, partition: list[str]) -> Column:
-    """Confidence of one "top share" condition: (value - best value that does not qualify) / error."""
+    """Confidence of one "top share" condition: (value - error - threshold) / error, in [0, 1],
+    the threshold being the best value that does not qualify; 1 when the value is exact."""
     boundary = F.max(F.when(~qualifies, F.col(value))).over(Window.partitionBy(*partition))
-    room = F.col(value) - F.coalesce(boundary, F.lit(0.0))
-    return F.when(F.col(error) <= 0, F.lit(1.0)).otherwise(F.least(F.lit(1.0), F.greatest(F.lit(0.0), room / F.col(error))))
+    cleared = F.col(value) - F.col(error) - F.coalesce(boundary, F.lit(0.0))
+    return F.when(F.col(error) <= 0, F.lit(1.0)).otherwise(
+        F.least(F.lit(1.0), F.greatest(F.lit(0.0), cleared / F.col(error))))
 
 
 def _top(pct_column: str) -> Column:
     return F.greatest(F.lit(1), F.ceil(F.lit(100) - F.col(pct_column) * 100)).cast("int")
+
+
+def _carried_first(first: Column, second: Column, *, first_carries: Column) -> Column:
+    """The two conditions' reasons, the one that carries the confidence first."""
+    return F.when(first_carries, F.concat_ws("; ", first, second)).otherwise(F.concat_ws("; ", second, first))
 
 
 def _of_scope() -> Column:
@@ -104,16 +117,23 @@ def scoped(scores: DataFrame, scope_members: DataFrame, roles: RoleSettings) -> 
         .withColumn("p_harmonic_community", pct("harmonic", by_community))
     )
 
-    # Social Broadcaster.
-    broadcaster = ((F.col("impressions") > 0) & (F.col("p_impressions") >= 1 - roles.broadcaster_top_share)
-                   & (F.col("p_per_post") < 0.5) & (F.col("p_reciprocity") < 0.5))
-    rows = rows.withColumn("is_social_broadcaster", F.coalesce(broadcaster, F.lit(False)))
-
-    # Mass influencers: top users by impressions until the share is reached, then broadcasters out.
+    # The fewest top users by impressions that reach the share, and whether they are a minority.
     by_impressions = in_scope.orderBy(F.col("impressions").desc(), F.col("user_id"))
     before = F.coalesce(F.sum("impressions").over(by_impressions.rowsBetween(Window.unboundedPreceding, -1)), F.lit(0))
     total = F.sum("impressions").over(in_scope)
-    mass = (F.col("impressions") > 0) & (before < F.lit(roles.mass_impressions_share) * total) & ~F.col("is_social_broadcaster")
+    rows = (rows.withColumn("in_mass_set", (F.col("impressions") > 0)
+                            & (before < F.lit(roles.mass_impressions_share) * total))
+            .withColumn("mass_set_size", F.sum(F.col("in_mass_set").cast("long")).over(in_scope))
+            .withColumn("active_users", F.sum(F.col("has_posts").cast("long")).over(in_scope))
+            .withColumn("mass_premise", F.col("mass_set_size") <= F.lit(roles.max_mass_share) * F.col("active_users")))
+
+    # Social Broadcaster.
+    broadcaster = ((F.col("impressions") > 0) & (F.col("p_impressions") >= 1 - roles.broadcaster_top_share)
+                   & (F.col("p_per_post") < 0.5) & (F.col("p_reciprocity") < 0.5) & F.col("mass_premise"))
+    rows = rows.withColumn("is_social_broadcaster", F.coalesce(broadcaster, F.lit(False)))
+
+    # Mass influencers: that set, broadcasters out.
+    mass = F.col("in_mass_set") & F.col("mass_premise") & ~F.col("is_social_broadcaster")
     connector = F.col("p_contacts") > F.col("p_per_post")
     rows = (rows.withColumn("mass_users", F.sum(F.when(mass, 1).otherwise(0)).over(in_scope))
             .withColumn("is_mass_connector", mass & connector)
@@ -124,9 +144,10 @@ def scoped(scores: DataFrame, scope_members: DataFrame, roles: RoleSettings) -> 
     by_betweenness = (F.col("p_betweenness") >= top_awareness) & (F.col("betweenness") > 0)
     by_participation = (F.col("p_participation") >= top_awareness) & (F.col("participation") > 0)
     rows = (rows.withColumn("is_awareness", by_betweenness | by_participation)
-            .withColumn("awareness_confidence", F.greatest(
-                F.when(by_betweenness, _margin("betweenness", by_betweenness, "betweenness_error", scope)),
-                F.when(by_participation, F.lit(1.0)))))
+            .withColumn("betweenness_confidence", F.when(
+                by_betweenness, _margin("betweenness", by_betweenness, "betweenness_error", scope)))
+            .withColumn("participation_confidence", F.when(by_participation, F.lit(1.0)))
+            .withColumn("awareness_confidence", F.greatest("betweenness_confidence", "participation_confidence")))
 
     # Conversion: deep inside one community.
     top_harmonic = ((F.col("p_harmonic_community") >= 1 - roles.conversion_top_share) & (F.col("harmonic") > 0)
@@ -139,13 +160,15 @@ def scoped(scores: DataFrame, scope_members: DataFrame, roles: RoleSettings) -> 
 
     share = F.lit(round(roles.mass_impressions_share * 100))
     reasons = {
-        "awareness": F.concat_ws("; ",
+        "awareness": _carried_first(
             F.when(by_betweenness, F.format_string(
                 "betweenness %.4f (± %.4f) in the top %d%% of %s", F.col("betweenness"), F.col("betweenness_error"),
                 _top("p_betweenness"), _of_scope())),
             F.when(by_participation, F.format_string(
                 "contacts in %d communities (participation %.2f, top %d%%)", F.col("communities_reached"),
-                F.col("participation"), _top("p_participation")))),
+                F.col("participation"), _top("p_participation"))),
+            first_carries=F.coalesce("betweenness_confidence", F.lit(-1.0))
+            >= F.coalesce("participation_confidence", F.lit(-1.0))),
         "conversion": F.format_string(
             "harmonic closeness %.4f (± %.4f) in the top %d%% of community %s (%d members here); %d contacts, "
             "participation %.2f at or below the median %.2f", F.col("harmonic"), F.col("harmonic_error"),
@@ -167,6 +190,19 @@ def scoped(scores: DataFrame, scope_members: DataFrame, roles: RoleSettings) -> 
     for role, reason in reasons.items():
         rows = rows.withColumn(f"{role}_reason", reason)
     return rows
+
+
+def mass_premise_note(mass_set_size: int, active_users: int, roles: RoleSettings) -> tuple[bool, str]:
+    """Whether the mass roles are labelled in a scope, and the sentence that says why."""
+    if not active_users:
+        return True, "no visible posts in the window: no impressions to divide"
+    share = mass_set_size / active_users
+    figures = (f"{mass_set_size:,} users generate {roles.mass_impressions_share:.0%} of impressions, "
+               f"{share:.1%} of {active_users:,} active users")
+    if mass_set_size <= roles.max_mass_share * active_users:
+        return True, f"labelled: {figures} (at most roles.max_mass_share {roles.max_mass_share:.0%})"
+    return False, (f"not labelled: {figures}, more than roles.max_mass_share {roles.max_mass_share:.0%}; "
+                   "Mass Influencers and Social Broadcasters need a minority generating most impressions")
 
 
 def role_rows(scoped_users: DataFrame) -> DataFrame:

@@ -42,6 +42,33 @@ def percentile_rank(column: str, partition: list[str] | None = None) -> Column:
     return F.percent_rank().over(window) * 100
 
 
+def log_rank_points(column: str) -> Column:
+    """0-100 on a log scale of rank: ``100 * ln(n / r) / ln(n)``, where ``r`` is one plus
+    the number of users with a strictly higher value and ``n`` the number of users.
+
+    Each tenfold step down the ranking costs the same points (``100 / log10(n)``: about
+    18 on 300,000 users), so the top stays apart where percentiles crowd at 100. Users at
+    the lowest value (nobody strictly below them) get 0, as their percentile does.
+    """
+    users = F.count(F.lit(1)).over(Window.partitionBy())
+    higher_first = Window.orderBy(F.col(column).desc())
+    position = F.rank().over(higher_first)  # 1 + users strictly higher: ties share it
+    lowest = F.col(column) == F.min(column).over(Window.partitionBy())
+    # 1 - ln(r)/ln(n) rather than ln(n/r)/ln(n): exactly 100 at r = 1, never above it.
+    points = F.when(users <= 1, F.lit(100.0)).otherwise(100 * (1 - F.log(position) / F.log(users)))
+    return F.when(lowest & (users > 1), F.lit(0.0)).otherwise(points)
+
+
+def with_influence_score(users: DataFrame, weights: Mapping[str, float]) -> DataFrame:
+    """Adds ``blend`` (the weighted mean of the weighted metrics' :func:`log_rank_points`,
+    ``weights`` normalised to sum to 1) and ``influence_score`` (the blend's own log-rank
+    points, 0-100). Cost: one sort of the users per weighted metric, and one more."""
+    total_weight = sum(weights.values())
+    return (users.withColumn("blend", sum(
+        (log_rank_points(m) * (w / total_weight) for m, w in weights.items() if w), F.lit(0.0)))
+        .withColumn("influence_score", log_rank_points("blend")))
+
+
 def _top_percent(pct: str) -> Column:
     """``97.4`` -> ``3``: the "top N%" a percentile puts the user in."""
     return F.greatest(F.lit(1), F.ceil(F.lit(100) - F.col(pct))).cast("int")
@@ -75,8 +102,12 @@ def assemble_scores(degrees: DataFrame, metrics: DataFrame, activity: DataFrame,
     """The ``gold/influencer_scores`` rows of a date.
 
     ``<metric>_pct`` is the percentile rank (share of users strictly below, 0-100) of each
-    metric of ``SCORED_METRICS``; ``influence_score`` is their blend with ``weights``
-    (normalised to sum to 1), so it is 0-100. ``rank`` 1 is the highest score (ties: higher
+    metric of ``SCORED_METRICS``. The blend is the weighted mean (``weights``, normalised
+    to sum to 1) of the metrics' :func:`log_rank_points`, and ``influence_score`` is the
+    blend's own log-rank points: 100 for the top blend, and every tenfold step down costs
+    ``100 / log10(users)``. A blend of percentiles crowds the top of a large graph at 100.0
+    (the top 33 of 300,000 users read the same); this keeps the top ten apart by at least
+    ``100 * log(10/9) / log(users)`` (0.8 points on 300,000 users). ``rank`` 1 is the highest score (ties: higher
     PageRank, then smaller ``user_id``, so that a rerun ranks the same way).
     ``rank_change`` is the rank on the previous scored date (``previous_ranks``:
     ``user_id, rank``) minus today's, null for users new since then. ``explanation``
@@ -89,9 +120,7 @@ def assemble_scores(degrees: DataFrame, metrics: DataFrame, activity: DataFrame,
                                "communities_reached"]))
     for metric in SCORED_METRICS:
         users = users.withColumn(f"{metric}_pct", percentile_rank(metric))
-    total_weight = sum(weights.values())
-    users = users.withColumn("influence_score", sum(
-        (F.col(f"{m}_pct") * (w / total_weight) for m, w in weights.items() if w), F.lit(0.0)))
+    users = with_influence_score(users, weights)
     by_score = Window.orderBy(F.col("influence_score").desc(), F.col("pagerank").desc(), F.col("user_id"))
     ranked = users.withColumn("rank", F.row_number().over(by_score))
 
