@@ -13,13 +13,13 @@ is the graph: per round, the engine's weighted PageRank and GraphFrames' ``pageR
 repeat the four side by side; medians and ratios are of one run.
 
 ``scale``: per scale (``1m``, ``5m``, ``10m``: 30,000, 150,000 or 300,000 users over 90 days,
-about 1, 5 and 10 million interactions, or ``u<N>``), in a process of its own: generate,
-ingest, then ``score`` with ``--engine graphframes`` and with ``--engine networkit``,
-sampling forced at ``--samples`` sources (``paths.exact_max_work: 0``). It records both
-engines' graph-stage times (the summary's ``metrics_*`` stages), the betweenness cost per
-source, and the Python driver process's own peak RSS (``VmHWM``, read after the
-graphframes run, before the networkit one moves the edges to the driver; the JVM, which
-hosts the executors in local mode, is another process). The parent fits the log-log slope of the
+about 1, 5 and 10 million interactions, or ``u<N>``): generate and ingest in one process,
+then ``score`` with ``--engine graphframes`` and with ``--engine networkit``, each in a fresh
+process of its own, sampling forced at ``--samples`` sources (``paths.exact_max_work: 0``).
+It records both engines' graph-stage times (the summary's ``metrics_*`` stages), the
+betweenness cost per source, and each scoring process's own peak RSS (``VmHWM``: the Python
+driver's alone, since nothing else ran in it; the JVM, which hosts the executors in local
+mode, is another process). The parent fits the log-log slope of the
 graphframes engine's time against edges.
 """
 
@@ -125,35 +125,74 @@ def baselines(users: int, repeats: int, iterations: int, work: Path) -> dict:
     return result
 
 
-def one_scale(users: int, samples: int, work: Path) -> dict:
-    """One scale in this process (see the module docstring); returns its figures."""
-    from influence import generate, tables
+def prepare(users: int, work: Path) -> dict:
+    """Generate ``users`` users' export and ingest it into ``work / "lake"``, in this process."""
+    from influence import generate
     from influence.config import load_config
-    from influence.pipelines import ingest, score
+    from influence.pipelines import ingest
+    from influence.spark import get_spark
+
+    settings = load_config(overrides={"spark": {"master": "local[2]"}})
+    spark = get_spark(settings)
+    began = time.perf_counter()
+    export = generate.write_export(work / "export", users=users, days=90, end=GENERATED_END, seed=11, fmt="snap")
+    generated = time.perf_counter()
+    ingest.run(spark, settings, work / "lake", [export], profile="snap")
+    spark.stop()
+    return {"users_generated": users, "generate_s": round(generated - began, 1),
+            "ingest_s": round(time.perf_counter() - generated, 1)}
+
+
+def score_once(engine: str, samples: int, work: Path) -> dict:
+    """``score`` of the lake at ``work / "lake"`` with ``engine``, in a process that does nothing else."""
+    from influence import tables
+    from influence.config import load_config
+    from influence.pipelines import score
     from influence.spark import get_spark
 
     settings = load_config(overrides={"spark": {"master": "local[2]"},
                                       "paths": {"exact_max_work": 0, "samples": samples}})
     spark = get_spark(settings)
-    export = generate.write_export(work / "export", users=users, days=90, end=GENERATED_END, seed=11, fmt="snap")
     lake = work / "lake"
-    ingest.run(spark, settings, lake, [export], profile="snap")
-    out: dict = {"users_generated": users, "samples": samples}
-    for engine in ("graphframes", "networkit"):  # graphframes first: the driver's peak is its own
-        began = time.perf_counter()
-        report = score.run(spark, settings, lake, as_of=GENERATED_END, engine=engine)
-        wall = time.perf_counter() - began
-        row = (spark.read.format("delta").load(str(lake / tables.NETWORK_SUMMARY))
-               .where(f"as_of_date = '{GENERATED_END}'").first().asDict(recursive=True))
-        stages = {k: v for k, v in row["stage_seconds"].items() if k.startswith("metrics_")}
-        out.update(users=report.users, edges=report.edges, interactions=report.interactions)
-        out[engine] = {"score_s": round(wall, 1), "graph_stage_s": round(sum(stages.values()), 1),
-                       "stages": stages, "path_sources": row["path_sources"], "modularity": row["modularity"],
-                       "python_peak_rss_mib_after": _peak_rss_mib()}
-    paths_stage = out["graphframes"]["stages"].get("metrics_paths", 0.0)
-    out["graphframes"]["paths_s_per_source"] = paths_stage / max(1, out["graphframes"]["path_sources"])
-    out["python_peak_rss_mib"] = out["graphframes"]["python_peak_rss_mib_after"]
+    began = time.perf_counter()
+    report = score.run(spark, settings, lake, as_of=GENERATED_END, engine=engine)
+    wall = time.perf_counter() - began
+    row = (spark.read.format("delta").load(str(lake / tables.NETWORK_SUMMARY))
+           .where(f"as_of_date = '{GENERATED_END}'").first().asDict(recursive=True))
     spark.stop()
+    stages = {k: v for k, v in row["stage_seconds"].items() if k.startswith("metrics_")}
+    figures = {"users": report.users, "edges": report.edges, "interactions": report.interactions,
+               "score_s": round(wall, 1), "graph_stage_s": round(sum(stages.values()), 1), "stages": stages,
+               "path_sources": row["path_sources"], "modularity": row["modularity"],
+               "python_peak_rss_mib": _peak_rss_mib()}
+    figures["paths_s_per_source"] = stages.get("metrics_paths", 0.0) / max(1, row["path_sources"])
+    return figures
+
+
+def _in_subprocess(*args: str) -> dict:
+    """``python -m bench.graphframes ARGS`` in a fresh process; its last JSON line, or why it failed."""
+    done = subprocess.run([sys.executable, "-m", "bench.graphframes", *args], capture_output=True, text=True)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode == 0 and lines:
+        return json.loads(lines[-1])
+    return {"failed": (done.stderr.strip().splitlines() or ["no output"])[-1][:500]}
+
+
+def one_scale(users: int, samples: int, work: Path) -> dict:
+    """One scale: generate and ingest in one process, then each engine's ``score`` in its own
+    (graphframes first), so that the Python peak RSS is the scoring's alone."""
+    out = _in_subprocess("prepare", "--users", str(users), "--work", str(work))
+    if "failed" in out:
+        return out
+    out["samples"] = samples
+    for engine in ("graphframes", "networkit"):
+        figures = _in_subprocess("score", "--engine", engine, "--samples", str(samples), "--work", str(work))
+        if "failed" in figures:
+            return {**out, "failed": f"{engine}: {figures['failed']}"}
+        for key in ("users", "edges", "interactions"):
+            out[key] = figures.pop(key)
+        out[engine] = figures
+    out["python_peak_rss_mib"] = out["graphframes"]["python_peak_rss_mib"]
     return out
 
 
@@ -166,12 +205,7 @@ def _peak_rss_mib() -> float:
 def scale(scales: list[str], samples: int, work: Path, out: Path) -> dict:
     result: dict = {"samples": samples, "scales": {}}
     for name in scales:
-        done = subprocess.run([sys.executable, "-m", "bench.graphframes", "one", "--users", str(_users(name)),
-                               "--samples", str(samples), "--work", str(work / name)],
-                              capture_output=True, text=True)
-        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-        result["scales"][name] = json.loads(lines[-1]) if done.returncode == 0 and lines else {
-            "failed": (done.stderr.strip().splitlines() or ["no output"])[-1][:500]}
+        result["scales"][name] = one_scale(_users(name), samples, work / name)
         out.write_text(json.dumps(result, indent=2) + "\n")  # every scale as it ends
         print(json.dumps({name: result["scales"][name]}), flush=True)
     ran = [s for s in result["scales"].values() if "failed" not in s]
@@ -188,7 +222,8 @@ def scale(scales: list[str], samples: int, work: Path, out: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["baselines", "scale", "one"])
+    parser.add_argument("what", choices=["baselines", "scale", "prepare", "score"])
+    parser.add_argument("--engine", choices=["graphframes", "networkit"], default="graphframes")
     parser.add_argument("--users", type=int, default=30_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--iterations", type=int, default=20)
@@ -197,8 +232,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    if args.what == "one":
-        print(json.dumps(one_scale(args.users, args.samples, args.work)))
+    if args.what == "prepare":
+        print(json.dumps(prepare(args.users, args.work)))
+        return 0
+    if args.what == "score":
+        print(json.dumps(score_once(args.engine, args.samples, args.work)))
         return 0
 
     from bench.metrics import publish
