@@ -79,3 +79,16 @@ def test_an_alternation_warms_up_then_reverses_the_order_every_other_round():
 
     assert _alternation(3, None) == [None, None, None]
     assert _alternation(3, ("k", ["a", "b"])) == ["a"] * WARM_UP + ["a", "b", "b", "a", "a", "b"]
+
+
+def test_bench_trust_calls_the_top_resolved_only_when_the_bounds_are_within_half(tmp_path):
+    from bench.trust import betweenness_resolution
+
+    estimate = np.linspace(1.0, 0.01, 200)  # the 20th largest is 0.9055, the 100th 0.5075
+    tight = betweenness_resolution(estimate, np.full(200, 0.2))
+    assert tight["top_resolved"] and tight["top100_strict_resolved"]
+    # 0.26 is past half the 100th (0.2537): SPEC's sense fails; the 100th's own half fails too.
+    loose = betweenness_resolution(estimate, np.full(200, 0.26))
+    assert not loose["top100_strict_resolved"] and not loose["top_resolved"]
+    wide = betweenness_resolution(estimate, np.where(np.arange(200) == 99, 0.3, 0.2))
+    assert not wide["top_resolved"] and wide["median_error_top100"] == 0.2
