@@ -96,7 +96,9 @@ def run(users: int, days: int, work: Path) -> dict:
                  "impressions_top_share_80": summary["impressions_top_share_80"]},
         "audience_sources": summary["audience_sources"],
         "betweenness": {**betweenness_resolution(gold["betweenness"].to_numpy(), gold["betweenness_error"].to_numpy()),
-                        "summary_top100_resolved": summary["betweenness_top100_resolved"]},
+                        "summary_top100_resolved": summary["betweenness_top100_resolved"],
+                        **{key: summary.get(f"betweenness_{key}") for key in (
+                            "estimator", "pairs", "stop", "top_resolved", "top_error_ratio", "pairs_for_top100")}},
         "awareness": {"rows": len(awareness), "led_by_betweenness": int(led_by_betweenness.sum()),
                       "led_by_betweenness_with_confidence": int((led_by_betweenness & (awareness["confidence"] > 0)).sum()),
                       "confidence_1": int((awareness["confidence"] == 1).sum())},

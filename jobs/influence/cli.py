@@ -178,6 +178,17 @@ def _audience_sources(posts_by_source: dict[str, int]) -> str:
     return ", ".join(parts) or "no visible posts"
 
 
+def _betweenness_line(summary: dict) -> str:
+    """How far pair sampling got: "betweenness from 185,364 sampled pairs: the top is resolved ..."."""
+    said = {"resolved": "the top is resolved", "pair_budget": "paths.pair_budget stopped it, the top not resolved",
+            "time_budget": "paths.pair_time_budget_seconds stopped it, the top not resolved"}
+    line = (f"betweenness from {summary['betweenness_pairs']:,} sampled pairs: {said[summary['betweenness_stop']]} "
+            f"(the widest bound among the top 100 is {summary['betweenness_top_error_ratio']:.0%} of its estimate")
+    if not summary["betweenness_top100_resolved"] and summary.get("betweenness_pairs_for_top100"):
+        line += f"; every bound below half the 100th value would take about {summary['betweenness_pairs_for_top100']:,}"
+    return line + ")"
+
+
 def _print_scored(report) -> None:
     summary = report.summary
     out.print(f"scored {report.users:,} users, {report.edges:,} edges, {report.interactions:,} interactions "
@@ -185,6 +196,8 @@ def _print_scored(report) -> None:
     out.print(f"engine {report.engine} ({summary['engine_reason']}); betweenness and harmonic "
               f"{summary['betweenness_method']}; {summary['communities']:,} communities, "
               f"modularity {summary['modularity']:.3f}", highlight=False)
+    if summary.get("betweenness_pairs"):
+        out.print(_betweenness_line(summary), highlight=False)
     if summary.get("impressions_top_share_80") is not None:
         out.print(f"{summary['impressions']:,} impressions; {summary['impressions_top_share_80']:.0%} of users "
                   f"generate 80% of them (Gini {summary['impressions_gini']:.2f}); "

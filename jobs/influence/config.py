@@ -80,6 +80,11 @@ class PathSettings(_Strict):
     harmonic_exact_top: int = Field(100, ge=0)
     # Processes sharing the sampled searches (the driver's cores sit idle meanwhile); 0: one per core.
     workers: int = Field(0, ge=0)
+    # Sampled betweenness comes from pairs, drawn until the top is resolved or either budget
+    # runs out (the graphframes engine still uses the sources). 2^22 pairs resolve a top whose
+    # 100th value is about 5e-5; the time budget is checked between checkpoints.
+    pair_budget: int = Field(4_194_304, ge=4096)
+    pair_time_budget_seconds: float = Field(300.0, gt=0)
 
 
 class ReachSettings(_Strict):

@@ -125,6 +125,19 @@ def test_sampled_path_metrics_meet_their_bounds_on_real_data(graph, gold):
     assert np.all(sampled.betweenness_error[best] < sampled.betweenness[best])
 
 
+def test_pair_sampled_betweenness_resolves_the_top_on_real_data(graph, gold):
+    delta = 0.1
+    sampled = path_centralities(graph, exact_max_work=0, samples=64, delta=delta, seed=score.seed_for(AS_OF),
+                                pair_budget=4_194_304)
+    exact = gold["betweenness"].to_numpy()
+    assert sampled.pairs.stop == "resolved" and sampled.pairs.top_resolved
+    actual = np.abs(sampled.betweenness - exact)
+    assert np.mean(actual <= sampled.betweenness_error) >= 1 - delta
+    assert oracles.top_overlap(sampled.betweenness, exact) >= 0.95
+    top = np.argsort(-exact)[:100]  # a bound that holds must also be tight
+    assert np.median(sampled.betweenness_error[top]) <= 10 * actual[top].max()
+
+
 def test_reingesting_the_same_file_is_a_no_op(spark, settings, scored, collegemsg):
     lake, _, _ = scored
     (again,) = ingest.run(spark, settings, lake, [collegemsg], profile="snap")

@@ -2,8 +2,10 @@
 
 Both count hops (edge weights are ignored) on the directed graph, as SPEC section 7
 defines them. Small graphs get the exact values from igraph; larger ones an estimate
-from shortest paths out of uniformly sampled sources, each value with a per-user error
-bound that holds for all users at once with probability at least ``1 - delta``.
+from shortest paths out of uniformly sampled sources (harmonic closeness, and betweenness
+on the graphframes engine's terms) or sampled pairs (betweenness, ``graph.betweenness``),
+each value with a per-user error bound that holds for all users at once with probability
+at least ``1 - delta``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import sparse
 
+from influence.graph.betweenness import PairBetweenness, pair_betweenness
 from influence.graph.structure import EdgeList
 
 # Sources x users held at once by a block search (distances, path counts, dependencies):
@@ -30,7 +33,8 @@ class PathCentralities:
     ``method`` is ``exact`` or ``sampled``; ``draws`` the sources drawn (with replacement)
     and ``sources`` the distinct ones searched; ``delta`` the failure probability of the
     bounds (0 when exact); ``harmonic_exact_top`` how many users got exact harmonic
-    values although the rest is sampled.
+    values although the rest is sampled; ``pairs`` how betweenness was sampled when it comes
+    from pairs (``graph.betweenness``) rather than from the sources.
     """
 
     betweenness: np.ndarray
@@ -42,18 +46,29 @@ class PathCentralities:
     sources: int
     delta: float
     harmonic_exact_top: int = 0
+    pairs: PairBetweenness | None = None
 
 
 def path_centralities(graph: EdgeList, *, exact_max_work: float, samples: int, delta: float, seed: int,
-                      harmonic_exact_top: int = 0, workers: int = 1) -> PathCentralities:
+                      harmonic_exact_top: int = 0, workers: int = 1, pair_budget: int | None = None,
+                      pair_time_budget_seconds: float = math.inf) -> PathCentralities:
     """Exact when ``n * m <= exact_max_work`` (or when ``samples >= n``), else sampled.
 
-    When sampled, the ``harmonic_exact_top`` users of highest harmonic closeness get their
-    exact value (error 0), found by ``exact_top_harmonic``.
+    When sampled, harmonic closeness comes from ``samples`` sources, and so does betweenness
+    unless ``pair_budget`` is given: then it comes from sampled pairs, progressively, until
+    the top is resolved or a budget runs out (``pair_betweenness``), and the sources' searches
+    skip Brandes' dependency pass. The ``harmonic_exact_top`` users of highest harmonic
+    closeness get their exact value (error 0), found by ``exact_top_harmonic``.
     """
     if graph.n * graph.m <= exact_max_work or samples >= graph.n:
         return exact_path_centralities(graph)
-    sampled = sampled_path_centralities(graph, samples=samples, delta=delta, seed=seed, workers=workers)
+    sampled = sampled_path_centralities(graph, samples=samples, delta=delta, seed=seed, workers=workers,
+                                        betweenness=pair_budget is None)
+    if pair_budget is not None:
+        pairs = pair_betweenness(graph, delta=delta, seed=seed, pair_budget=pair_budget,
+                                 time_budget_seconds=pair_time_budget_seconds, threads=workers)
+        sampled = replace(sampled, betweenness=pairs.betweenness, betweenness_error=pairs.betweenness_error,
+                          pairs=pairs)
     if harmonic_exact_top <= 0:
         return sampled
     nodes, values = exact_top_harmonic(graph, harmonic_exact_top)
@@ -111,7 +126,7 @@ def exact_path_centralities(graph: EdgeList) -> PathCentralities:
 
 
 def sampled_path_centralities(graph: EdgeList, *, samples: int, delta: float, seed: int,
-                              workers: int = 1) -> PathCentralities:
+                              workers: int = 1, betweenness: bool = True) -> PathCentralities:
     """Betweenness and harmonic closeness estimated from ``samples`` random sources.
 
     Estimator (Brandes and Pich, "Centrality estimation in large networks", Int. J.
@@ -132,7 +147,8 @@ def sampled_path_centralities(graph: EdgeList, *, samples: int, delta: float, se
 
     Cost: O(k m) time (one BFS and one dependency pass per distinct source), shared
     between ``workers`` processes; O(n + m) memory per worker plus a bounded block of
-    sources x users.
+    sources x users. With ``betweenness=False`` the dependency pass is skipped and the
+    betweenness columns are left at 0 for the caller to fill.
     """
     n, k = graph.n, samples
     rng = np.random.default_rng(seed)
@@ -144,11 +160,11 @@ def sampled_path_centralities(graph: EdgeList, *, samples: int, delta: float, se
     # number of workers, whatever order they finish in.
     shares = [blocks[i * len(blocks) // workers:(i + 1) * len(blocks) // workers] for i in range(workers)]
     if workers == 1:
-        partial = [_sampled_sums(graph.adjacency, shares[0])]
+        partial = [_sampled_sums(graph.adjacency, shares[0], betweenness)]
     else:
         spawn = multiprocessing.get_context("spawn")  # no fork of a driver that runs JVM gateway threads
         with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
-            partial = list(pool.map(_sampled_sums, [graph.adjacency] * workers, shares))
+            partial = list(pool.map(_sampled_sums, [graph.adjacency] * workers, shares, [betweenness] * workers))
     between_sum, between_sq, harmonic_sum, harmonic_sq = np.sum(partial, axis=0)
 
     betweenness, harmonic = between_sum / k, harmonic_sum / k
@@ -163,16 +179,17 @@ def sampled_path_centralities(graph: EdgeList, *, samples: int, delta: float, se
                             len(sources), delta)
 
 
-def _sampled_sums(adjacency: sparse.csr_matrix,
-                  blocks: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+def _sampled_sums(adjacency: sparse.csr_matrix, blocks: list[tuple[np.ndarray, np.ndarray]],
+                  betweenness: bool = True) -> np.ndarray:
     """Per user, over the blocks' sources counted with multiplicity: sum and sum of squares
-    of X (normalised dependencies) and of Y (normalised inverse distances), as 4 rows."""
+    of X (normalised dependencies; 0 without ``betweenness``) and of Y (normalised inverse
+    distances), as 4 rows."""
     n = adjacency.shape[0]
     towards = adjacency.T.tocsr()
     sums = np.zeros((4, n))
     scale = n / ((n - 1) * (n - 2))
     for sources, weights in blocks:
-        dependency, distance = source_dependencies(adjacency, towards, sources)
+        dependency, distance = source_dependencies(adjacency, towards, sources, dependencies=betweenness)
         dependency *= scale
         with np.errstate(divide="ignore"):
             inverse = np.where(distance > 0, 1.0 / distance, 0.0) * (n / (n - 1))
@@ -182,7 +199,7 @@ def _sampled_sums(adjacency: sparse.csr_matrix,
 
 
 def source_dependencies(adjacency: sparse.csr_matrix, towards: sparse.csr_matrix,
-                        sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                        sources: np.ndarray, dependencies: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Brandes' dependencies and hop distances from each of a block of sources, searched together.
 
     Output, one row per source s and one column per node v: ``dependency[s, v]`` is
@@ -199,6 +216,7 @@ def source_dependencies(adjacency: sparse.csr_matrix, towards: sparse.csr_matrix
     (floating point sums). Cost: O(b m) time for b sources, as b separate searches, in
     about 2 x diameter sparse products instead of b library calls, each of which pays an
     O(m) set-up; O(b n) memory. ``bench.run`` times it against those calls side by side.
+    Without ``dependencies`` only the forward searches run and ``dependency`` is all 0.
     """
     b, n = len(sources), adjacency.shape[0]
     rows = np.arange(b)
@@ -220,7 +238,7 @@ def source_dependencies(adjacency: sparse.csr_matrix, towards: sparse.csr_matrix
         levels.append(cells)
         frontier = _block_rows(counts, reached_rows[new], reached.indices[new], b, n)
     dependency = np.zeros(b * n)
-    for level in range(len(levels) - 1, 0, -1):
+    for level in range(len(levels) - 1, 0, -1) if dependencies else ():
         cells = levels[level]
         owners, nodes = np.divmod(cells, n)
         share = _block_rows((1.0 + dependency[cells]) / paths[cells], owners, nodes, b, n) @ towards

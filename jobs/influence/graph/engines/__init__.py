@@ -56,6 +56,8 @@ def summary_parameters(settings: Settings, *, reach_two_hop_paths: int, communit
         "pagerank_damping": settings.pagerank.damping,
         "pagerank_tolerance": settings.pagerank.tolerance,
         "path_exact_max_work": settings.paths.exact_max_work,
+        "path_pair_budget": settings.paths.pair_budget,
+        "path_pair_time_budget_seconds": settings.paths.pair_time_budget_seconds,
         "reach_exact_max_paths": settings.reach.exact_max_paths,
         "reach_two_hop_paths": reach_two_hop_paths,
         "community_algorithm": community_algorithm,

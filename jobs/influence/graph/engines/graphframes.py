@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import numpy as np
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from influence import tables
 from influence.config import Settings
+from influence.graph.betweenness import betweenness_figures
 from influence.graph.engines import METRIC_COLUMNS, EngineResult, summary_parameters, timed
 
 log = logging.getLogger(__name__)
@@ -94,7 +96,7 @@ class GraphFramesEngine:
                       .join(shares, "id").join(cores, "id"))
             metrics = joined.select(*(_settled(F.col(c), contract.schema[c].dataType).alias(c)
                                       for c in METRIC_COLUMNS)).localCheckpoint(eager=True)
-            bounds = _bounds(metrics)
+            bounds = _bounds(metrics, paths.exact)
         summary: dict[str, Any] = {
             "pagerank_iterations": pagerank.iterations,
             "pagerank_l1_change": pagerank.l1_change,
@@ -137,16 +139,23 @@ def _settled(column: Column, data_type: T.DataType) -> Column:
     return F.when(value.isNull() | (value == 0), value).otherwise(F.rint(value * scale) / scale)
 
 
-def _bounds(metrics: DataFrame, top: int = 100) -> dict[str, Any]:
-    """The largest errors and whether the top ``top`` are resolved (every bound among them below
-    half the top-th estimate), as ``influence.graph.paths.top_resolved``; two small jobs."""
+def _bounds(metrics: DataFrame, exact: bool, top: int = 100) -> dict[str, Any]:
+    """The largest errors and whether the top ``top`` are resolved: for harmonic closeness every
+    bound among them below half the top-th estimate, as ``influence.graph.paths.top_resolved``;
+    for betweenness the driver engine's figures (``betweenness_figures``) from the top rows
+    collected. Three small jobs."""
     figures: dict[str, Any] = {}
     largest = metrics.agg(F.max("betweenness_error"), F.max("harmonic_error")).first()
     for metric, most in zip(("betweenness", "harmonic"), largest):
         figures[f"{metric}_max_error"] = float(most or 0.0)
-        leaders = metrics.orderBy(F.col(metric).desc(), "user_id").limit(top)
-        last, widest = leaders.agg(F.min(metric), F.max(f"{metric}_error")).first()
-        figures[f"{metric}_top100_resolved"] = bool(not most or widest < 0.5 * last)
+    leaders = metrics.orderBy(F.col("harmonic").desc(), "user_id").limit(top)
+    last, widest = leaders.agg(F.min("harmonic"), F.max("harmonic_error")).first()
+    figures["harmonic_top100_resolved"] = bool(not largest[1] or widest < 0.5 * last)
+    rows = (metrics.where(F.col("betweenness") > 0).orderBy(F.col("betweenness").desc(), "user_id")
+            .limit(top).select("betweenness", "betweenness_error").collect())
+    estimate = np.array([row[0] for row in rows], dtype=np.float64)
+    error = np.array([row[1] for row in rows], dtype=np.float64)
+    figures.update(betweenness_figures(estimate, error, None, "exact" if exact else "sources"))
     return figures
 
 

@@ -23,6 +23,7 @@ from influence.config import Settings
 from influence.graph.communities import communities
 from influence.graph.engines import METRIC_COLUMNS, EngineResult, summary_parameters, timed
 from influence.graph.pagerank import weighted_pagerank
+from influence.graph.betweenness import betweenness_figures
 from influence.graph.paths import path_centralities, top_resolved
 from influence.graph.reach import reach_2hop
 from influence.graph.structure import EdgeList
@@ -70,7 +71,9 @@ def compute_metrics(graph: EdgeList, settings: Settings, *, seed: int,
         paths = path_centralities(graph, exact_max_work=settings.paths.exact_max_work,
                                   samples=settings.paths.samples, delta=settings.paths.delta, seed=seed,
                                   harmonic_exact_top=settings.paths.harmonic_exact_top,
-                                  workers=settings.paths.workers or os.cpu_count() or 1)
+                                  workers=settings.paths.workers or os.cpu_count() or 1,
+                                  pair_budget=settings.paths.pair_budget,
+                                  pair_time_budget_seconds=settings.paths.pair_time_budget_seconds)
     with timed(stage_seconds, "reach"):
         reach = reach_2hop(graph, exact_max_paths=settings.reach.exact_max_paths,
                            sketch_size=settings.reach.sketch_size, delta=settings.reach.delta, seed=seed + 1)
@@ -102,7 +105,8 @@ def compute_metrics(graph: EdgeList, settings: Settings, *, seed: int,
         "path_delta": paths.delta,
         "harmonic_exact_top": paths.harmonic_exact_top,
         "betweenness_max_error": float(paths.betweenness_error.max(initial=0.0)),
-        "betweenness_top100_resolved": top_resolved(paths.betweenness, paths.betweenness_error),
+        **betweenness_figures(paths.betweenness, paths.betweenness_error, paths.pairs,
+                              "exact" if paths.method == "exact" else "pairs"),
         "harmonic_max_error": float(paths.harmonic_error.max(initial=0.0)),
         "harmonic_top100_resolved": top_resolved(paths.harmonic, paths.harmonic_error),
         "reach_method": reach.method,
