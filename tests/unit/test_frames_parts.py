@@ -125,8 +125,20 @@ def test_the_engine_gives_the_driver_engines_rows_within_their_errors(spark, set
     driver = driver.set_index("user_id").loc[names]
     summary = result.summary
     assert summary["pagerank_seeds"] == ["user005", "user040"]
-    for column in ("pagerank", "personalized_pagerank", "betweenness", "betweenness_error"):
+    for column in ("pagerank", "personalized_pagerank"):
         assert np.abs(got[column].to_numpy() - driver[column].to_numpy()).max() < 1e-9, column
+    # betweenness: this engine from the driver's source draws, the driver engine from pairs;
+    # both within their bounds of the exact values
+    from influence.graph.paths import sampled_path_centralities
+
+    from_sources = sampled_path_centralities(EdgeList.from_frame(rows), samples=40, delta=0.1, seed=7)
+    for column in ("betweenness", "betweenness_error"):
+        assert np.abs(got[column].to_numpy() - getattr(from_sources, column)).max() < 1e-9, column
+    exact = oracles.betweenness(graph)
+    for rows_of in (got, driver):
+        assert (np.abs(rows_of["betweenness"].to_numpy() - exact) <= rows_of["betweenness_error"].to_numpy()).all()
+    assert (summary["betweenness_estimator"], driver_summary["betweenness_estimator"]) == ("sources", "pairs")
+    assert summary["betweenness_stop"] == "fixed_sources" and driver_summary["betweenness_pairs"] > 0
     assert summary["pagerank_iterations"] == driver_summary["pagerank_iterations"]
     assert (summary["betweenness_method"], summary["harmonic_method"]) == ("sampled", "hyperball")
     assert (got["kcore"].to_numpy() == driver["kcore"].to_numpy()).all()
