@@ -4,11 +4,12 @@ stage side by side with the libraries a user would pick instead, on the same gra
     .venv/bin/python -m bench.run --scales 100k,1m,10m --repeats 3 --out bench/results/scale.json
 
 A scale is ``100k``, ``1m`` or ``10m`` (3,000, 30,000 or 300,000 users of the project's
-generator over 90 days: about 0.1, 1 and 10 million interactions) or ``u<N>`` (N users);
+generator over 90 days: about 0.1, 1 and 10 million interactions), ``u<N>`` (N users) or
+``collegemsg`` (the real export in ``../shared``, not generated);
 ``NAME:K`` runs that scale K times instead of ``--repeats`` (in the last K rounds). Each
 round runs, per scale, as subprocesses of the ``influence`` command (snap format, the
 default config): ``generate``, ``ingest`` into a new lake, ``score`` it (its summary holds
-the graph stage's own times), then, in this process, the graph metrics of the
+the graph stage's own times), the naive reference ``bench.naive`` on the same file, then, in this process, the graph metrics of the
 ``silver/edges`` that score published with the engine's core, the bare library calls a
 user would write by hand and each baseline library; and last ``run`` (ingest and score
 end to end into another new lake). Rounds interleave the scales and the contenders, so
@@ -42,7 +43,10 @@ from bench.metrics import bare_library_calls, machine, timed
 
 DAYS = 90
 SCALES = {"100k": 3_000, "1m": 30_000, "10m": 300_000}
-STAGES = ("generate", "ingest", "score", "graph", "run")
+STAGES = ("generate", "ingest", "score", "naive", "graph", "run")
+# The real export of the suite, a scale of its own (the naive reference takes about a second on it).
+COLLEGEMSG = Path(__file__).resolve().parents[2] / "shared" / "data" / "collegemsg" / "CollegeMsg.txt.gz"
+COLLEGEMSG_INTERACTIONS = 59_835
 BASELINES = ("networkx", "igraph", "networkit")
 BIN = Path(sys.executable).parent
 
@@ -59,8 +63,10 @@ def parse_scales(text: str, repeats: int) -> list[Scale]:
     for item in text.split(","):
         name, _, count = item.strip().partition(":")
         users = SCALES.get(name) or (int(name[1:]) if name.startswith("u") and name[1:].isdigit() else None)
+        if name == "collegemsg":
+            users = 1_899
         if users is None:
-            raise SystemExit(f"error: unknown scale {name!r} (100k, 1m, 10m or u<users>)")
+            raise SystemExit(f"error: unknown scale {name!r} (100k, 1m, 10m, u<users> or collegemsg)")
         scales.append(Scale(name, users, int(count) if count else repeats))
     return scales
 
@@ -426,12 +432,15 @@ def main(argv: list[str] | None = None) -> None:
             here.mkdir(parents=True)
             print(f"[{_now()}] round {round_number + 1}/{rounds}, scale {scale.name}", flush=True)
             export = here / "export"
-            generated = run_stage([influence, "generate", "--out", str(export), "--users", str(scale.users),
-                                   "--days", str(DAYS), "--format", "snap", "--json"], here)
-            entry["interactions"] = generated["output"]["interactions"]
-            export_file = Path(generated["output"]["path"])
-            if "generate" in stages:
-                runs.setdefault("generate", []).append(_strip(generated))
+            if scale.name == "collegemsg":
+                export_file, entry["interactions"] = COLLEGEMSG, COLLEGEMSG_INTERACTIONS
+            else:
+                generated = run_stage([influence, "generate", "--out", str(export), "--users", str(scale.users),
+                                       "--days", str(DAYS), "--format", "snap", "--json"], here)
+                entry["interactions"] = generated["output"]["interactions"]
+                export_file = Path(generated["output"]["path"])
+                if "generate" in stages:
+                    runs.setdefault("generate", []).append(_strip(generated))
             lake = here / "lake"
             if {"ingest", "score"} & set(stages):
                 runs.setdefault("ingest", []).append(_strip(run_stage(
@@ -445,6 +454,10 @@ def main(argv: list[str] | None = None) -> None:
                              as_of=scored["output"]["as_of"],
                              engine_used=scored["output"]["engine"], betweenness_method=summary["betweenness_method"])
                 runs.setdefault("score", []).append(_strip(scored))
+                save()
+            if "naive" in stages:  # the speed issue's reference, between the pipeline's commands
+                runs.setdefault("naive", []).append(_strip(run_stage(
+                    [sys.executable, "-m", "bench.naive", str(export_file), "--json"], here)))
                 save()
             if "run" in stages:
                 ran = run_stage([influence, "run", "--lake", str(here / "lake-run"), str(export_file), "--json"], here)
@@ -553,8 +566,25 @@ def tables(results: dict[str, Any]) -> str:
     """The Markdown tables of a results file: stages, slopes, graph stage, accuracy."""
     scales = results["scales"]
     return "\n".join([f"Command: `{results['command']}`; started {results['started']}; {results['machine']}.", "",
-                      *_stage_table(scales), "", *_slope_table(scales), "", *_graph_table(scales), "",
-                      *_accuracy_table(scales)])
+                      *_stage_table(scales), "", *_naive_table(scales), "", *_slope_table(scales), "",
+                      *_graph_table(scales), "", *_accuracy_table(scales)])
+
+
+def _naive_table(scales: dict[str, Any]) -> list[str]:
+    """The pipeline's commands against the naive reference (``bench.naive``) of the same round."""
+    lines = ["| scale | naive reference (s) | ingest + score (s) | / naive | run (s) | / naive |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for name, entry in scales.items():
+        stages = entry["stages"]
+        if "naive" not in stages:
+            continue
+        naive = _median(stages["naive"], "seconds")
+        pipeline = (_median(stages["ingest"], "seconds") + _median(stages["score"], "seconds")
+                    if "ingest" in stages and "score" in stages else math.nan)
+        ran = _median(stages["run"], "seconds") if "run" in stages else math.nan
+        lines.append(f"| {name} | {naive:.1f} | {pipeline:.1f} | {pipeline / naive:.1f}x | {ran:.1f} "
+                     f"| {ran / naive:.1f}x |")
+    return lines
 
 
 def _stage_table(scales: dict[str, Any]) -> list[str]:

@@ -138,6 +138,20 @@ def test_pair_sampled_betweenness_resolves_the_top_on_real_data(graph, gold):
     assert np.median(sampled.betweenness_error[top]) <= 10 * actual[top].max()
 
 
+def test_the_naive_reference_weighs_the_same_pairs_as_silver_edges(spark, settings, scored, collegemsg):
+    """``bench.naive`` (the speed issue's yardstick) must compute what the pipeline does, less
+    the reciprocity boost it leaves out."""
+    from bench.naive import naive_edges
+
+    lake, _, _ = scored
+    ours = spark.read.format("delta").load(str(lake / tables.EDGES)).toPandas()
+    ours["weight"] /= np.where(ours["reciprocal"], settings.reciprocity_boost, 1.0)
+    naive = naive_edges(str(collegemsg), AS_OF.isoformat(), window_days=200)
+    joined = ours.merge(naive, on=["src", "dst"], how="outer", suffixes=("", "_naive"), indicator=True)
+    assert (joined["_merge"] == "both").all() and len(joined) == 20_296
+    np.testing.assert_allclose(joined["weight_naive"], joined["weight"], rtol=1e-9)
+
+
 def test_reingesting_the_same_file_is_a_no_op(spark, settings, scored, collegemsg):
     lake, _, _ = scored
     (again,) = ingest.run(spark, settings, lake, [collegemsg], profile="snap")
