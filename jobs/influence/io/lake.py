@@ -12,7 +12,7 @@ from typing import Callable, TypeVar
 from delta import exceptions as delta_errors
 from delta.tables import DeltaTable
 from pyspark.errors import AnalysisException
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
 
 from influence import tables
 from influence.config import MIN_RETAIN_HOURS
@@ -136,13 +136,20 @@ class Lake:
         the partitions the new rows fall in.
         """
         contract = tables.table(name)
-        target = self.ensure(name)
+        self.ensure(name)
         condition = " AND ".join(f"t.{c} = s.{c}" for c in (*contract.key, partition_column))
         source = tables.conform(df, name)
-        # The merge reports its own metrics: right even when it commits nothing, or when
-        # another writer commits in between (the table's history would not be).
-        merge = target.alias("t").merge(source.alias("s"), condition).whenNotMatchedInsertAll()
-        metrics = with_commit_retries(f"merge into {name}", lambda: merge.execute().first())
+
+        def merge() -> Row:
+            # Built afresh each attempt, from the table as it is then: a retry after another
+            # writer's commit (or while its creation of the table completes) plans against
+            # that commit, not the snapshot the first attempt read. The merge reports its own
+            # metrics: right even when it commits nothing, or when another writer commits in
+            # between (the table's history would not be).
+            target = DeltaTable.forPath(self.spark, self.path(name))
+            return target.alias("t").merge(source.alias("s"), condition).whenNotMatchedInsertAll().execute().first()
+
+        metrics = with_commit_retries(f"merge into {name}", merge, racing=RACING_CREATE)
         return int(metrics["num_inserted_rows"])
 
     def vacuum(self, name: str, retain_hours: float) -> None:
