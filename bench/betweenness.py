@@ -31,10 +31,6 @@ SCALES = {"100k": 3_000, "1m": 30_000}
 DAYS = 90
 
 
-def top_overlap(estimate: np.ndarray, exact: np.ndarray, top: int = 100) -> float:
-    return len(set(np.argsort(-estimate)[:top]) & set(np.argsort(-exact)[:top])) / top
-
-
 def scale_figures(users: int, repeats: int, sampling_forced: bool) -> dict[str, Any]:
     import os
 
@@ -43,6 +39,7 @@ def scale_figures(users: int, repeats: int, sampling_forced: bool) -> dict[str, 
     from influence.graph.betweenness import resolution
     from influence.graph.paths import exact_path_centralities, path_centralities
     from tests.graphs import generated_graph
+    from tests.oracles import top_overlap
 
     graph = generated_graph(users, DAYS, seed=SAMPLE_SEED)
     paths = load_config(environ={}).paths
@@ -64,15 +61,13 @@ def scale_figures(users: int, repeats: int, sampling_forced: bool) -> dict[str, 
 
     new()  # compiles (or loads) the kernel outside the timings
     timings: dict[str, list[float]] = {"pairs": [], "sources": []}
+    last: dict[str, Any] = {}
     for _ in range(repeats):
         for name, run in (("sources", previous), ("pairs", new)):
             started = time.perf_counter()
-            result = run()
+            last[name] = run()
             timings[name].append(time.perf_counter() - started)
-            if name == "pairs":
-                ours = result
-            else:
-                theirs = result
+    ours, theirs = last["pairs"], last["sources"]
     started = time.perf_counter()
     exact = exact_path_centralities(graph).betweenness
     exact_seconds = time.perf_counter() - started

@@ -37,12 +37,14 @@ def betweenness_resolution(estimate, error) -> dict:
     half the 20th-largest) and SPEC's top-100 sense, from per-user estimates and bounds."""
     import numpy as np
 
+    from influence.graph.betweenness import resolution
+
     order = np.argsort(-estimate, kind="stable")
     top100, top20 = order[:100], order[:20]
+    senses = resolution(estimate, error)
     return {
-        "top_resolved": bool((error[top100] < 0.5 * estimate[top100]).all()
-                             and (error[top20] < 0.5 * estimate[top20[-1]]).all()),
-        "top100_strict_resolved": bool((error[top100] < 0.5 * estimate[top100[-1]]).all()),
+        "top_resolved": senses["top_resolved"],
+        "top100_strict_resolved": senses["top100_resolved"],
         "largest_estimate": float(estimate[order[0]]),
         "estimate_20th": float(estimate[top20[-1]]),
         "estimate_100th": float(estimate[top100[-1]]),

@@ -40,9 +40,7 @@ def _uniform(state):
 def _grow(ptr, idx, dist, sig, seen, count, low, high, depth, other, meet):
     """One BFS level of one ball, from its frontier ``seen[low:high]`` at ``depth``: path
     counts added up, new nodes appended to ``seen``. Returns the new count of ``seen``, the
-    new frontier's degree sum, how many of its nodes the other ball holds (put in ``meet``)
-    and the edges scanned."""
-    scanned = 0
+    new frontier's degree sum and how many of its nodes the other ball holds (put in ``meet``)."""
     for index in range(low, high):
         v = seen[index]
         paths = sig[v]
@@ -54,7 +52,6 @@ def _grow(ptr, idx, dist, sig, seen, count, low, high, depth, other, meet):
                 count += 1
             elif dist[w] == depth + 1:
                 sig[w] += paths
-        scanned += ptr[v + 1] - ptr[v]
     degree, met = 0, 0
     for index in range(high, count):
         w = seen[index]
@@ -62,7 +59,7 @@ def _grow(ptr, idx, dist, sig, seen, count, low, high, depth, other, meet):
         if other[w] >= 0:
             meet[met] = w
             met += 1
-    return count, degree, met, scanned
+    return count, degree, met
 
 
 @njit(cache=True, inline="always")
@@ -90,7 +87,7 @@ def _walk(ptr, idx, dist, sig, start, end, state, hits):
 @njit(cache=True, nogil=True)
 def _hits(out_ptr, out_idx, in_ptr, in_idx, sources, targets, seed, first, count, hits):
     """Add to ``hits`` the inner nodes of one random shortest path for each of ``count``
-    pairs numbered from ``first``; returns the edges scanned."""
+    pairs numbered from ``first``."""
     n = len(out_ptr) - 1
     dist_f = np.full(n, -1, dtype=np.int32)
     dist_b = np.full(n, -1, dtype=np.int32)
@@ -99,7 +96,6 @@ def _hits(out_ptr, out_idx, in_ptr, in_idx, sources, targets, seed, first, count
     seen_f = np.empty(n, dtype=np.int64)
     seen_b = np.empty(n, dtype=np.int64)
     meet = np.empty(n, dtype=np.int64)
-    scanned = 0
     for j in range(count):
         _, key = _next(seed ^ np.uint64(first + j) * _GOLDEN)
         state, key = _next(key)
@@ -119,14 +115,13 @@ def _hits(out_ptr, out_idx, in_ptr, in_idx, sources, targets, seed, first, count
         met = 0
         while degree_f > 0 and degree_b > 0:
             if degree_f <= degree_b:
-                count_f, degree_f, met, edges = _grow(out_ptr, out_idx, dist_f, sig_f, seen_f, count_f, low_f, high_f,
+                count_f, degree_f, met = _grow(out_ptr, out_idx, dist_f, sig_f, seen_f, count_f, low_f, high_f,
                                                       depth_f, dist_b, meet)
                 low_f, high_f, depth_f = high_f, count_f, depth_f + 1
             else:
-                count_b, degree_b, met, edges = _grow(in_ptr, in_idx, dist_b, sig_b, seen_b, count_b, low_b, high_b,
+                count_b, degree_b, met = _grow(in_ptr, in_idx, dist_b, sig_b, seen_b, count_b, low_b, high_b,
                                                       depth_b, dist_f, meet)
                 low_b, high_b, depth_b = high_b, count_b, depth_b + 1
-            scanned += edges
             if met > 0:
                 break
         if met > 0:
@@ -150,7 +145,6 @@ def _hits(out_ptr, out_idx, in_ptr, in_idx, sources, targets, seed, first, count
             dist_f[seen_f[index]], sig_f[seen_f[index]] = -1, 0.0
         for index in range(count_b):
             dist_b[seen_b[index]], sig_b[seen_b[index]] = -1, 0.0
-    return scanned
 
 
 def path_hits(out_ptr: np.ndarray, out_idx: np.ndarray, in_ptr: np.ndarray, in_idx: np.ndarray,
