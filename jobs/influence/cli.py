@@ -78,24 +78,52 @@ def _progress(quiet: bool = False) -> Iterator[Any]:
     @contextmanager
     def step(name: str) -> Iterator[None]:
         task = progress.add_task(name, total=1)
+        described = _describe_jobs(name)
         try:
             yield
         finally:
+            if described:
+                _describe_jobs(None)
             progress.update(task, completed=1)
 
     with progress:
         yield step
 
 
+def _describe_jobs(name: Optional[str]) -> bool:
+    """Label the Spark jobs that follow with a step's name (the Spark UI and event log show
+    it); False when no session is running yet."""
+    pyspark_sql = sys.modules.get("pyspark.sql")  # not imported: no session, and no import for it
+    active = pyspark_sql and pyspark_sql.SparkSession.getActiveSession()
+    if not active:
+        return False
+    active.sparkContext.setJobDescription(name)
+    return True
+
+
+def _bytes_under(paths: list[Path]) -> int:
+    """The bytes of the files at or under ``paths`` (what a command will read)."""
+    files = [f for p in paths for f in ([p] if p.is_file() else p.rglob("*") if p.is_dir() else []) if f.is_file()]
+    return sum(f.stat().st_size for f in files)
+
+
 def _execute(config: Optional[Path], master: Optional[str], quiet: bool, work: Callable[..., Any],
-             audits: tuple[str, ...] = ()) -> Any:
+             audits: tuple[str, ...] = (), exports: Optional[list[Path]] = None,
+             bronze_of: Optional[Path] = None) -> Any:
     """Load the settings, start Spark and run ``work(spark, settings, step)`` with progress.
 
     ``audits`` names the tables whose audits ``work`` runs: they are built while Spark starts.
+    The size of the ``exports`` the command reads (None: unknown) and of the bronze table of
+    the lake ``bronze_of`` it scores (None: none) picks the JVM's tuning
+    (``influence.spark.for_input``).
     """
     with _user_errors():
         settings = _settings(config, master)
-        from influence.spark import get_spark, submitted
+        from influence import tables
+        from influence.spark import for_input, get_spark, submitted
+
+        settings = for_input(settings, None if exports is None else _bytes_under(exports),
+                             0 if bronze_of is None else _bytes_under([bronze_of / tables.INTERACTIONS]))
 
         if audits and not submitted():  # under spark-submit the JVM is up already: nothing to overlap
             from influence import quality
@@ -289,7 +317,7 @@ def ingest(
                 return []
         return pipeline.run(spark, settings, lake, inputs, profile, step=step)
 
-    reports = _execute(config, master, as_json, work, audits=pipeline.AUDITED)
+    reports = _execute(config, master, as_json, work, audits=pipeline.AUDITED, exports=paths)
     if as_json:
         _print_json([r.as_dict() for r in reports])
     elif reports:
@@ -324,7 +352,7 @@ def score(
     _preflight(bronze_of=lake)
     report = _execute(config, master, as_json, lambda spark, settings, step: pipeline.run(
         spark, settings, lake, as_of_date, window_days, engine and engine.value, step=step),
-        audits=pipeline.AUDITED)
+        audits=pipeline.AUDITED, exports=[], bronze_of=lake)
     if as_json:
         _print_json(asdict(report))
     else:
@@ -348,7 +376,7 @@ def run(
     _preflight(inputs)
     report = _execute(config, master, as_json, lambda spark, settings, step: pipeline.run(
         spark, settings, lake, inputs, as_of_date, engine and engine.value, step=step),
-        audits=pipeline.AUDITED)
+        audits=pipeline.AUDITED, exports=inputs or [], bronze_of=lake)  # no inputs: the small sample
     scored = report.scored
     if as_json:
         _print_json({"inputs": report.inputs, "ingested": [r.as_dict() for r in report.ingested],

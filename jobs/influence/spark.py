@@ -80,6 +80,28 @@ def _java_options(settings: Settings, key: str, ours: str) -> str:
 # 48 MiB code cache by default, which a cold score fills, after which nothing is compiled.
 QUICK_JIT = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m"
 
+# Interpreted expressions: on a few hundred thousand rows, compiling the generated code
+# (Janino) costs more than it saves.
+SHORT_RUN_SQL = {"spark.sql.codegen.factoryMode": "NO_CODEGEN"}
+
+
+def for_input(settings: Settings, export_bytes: int | None, bronze_bytes: int | None) -> Settings:
+    """The settings for a command that reads ``export_bytes`` of export files and
+    ``bronze_bytes`` of bronze (None: unknown, taken as long): with the short-run tuning
+    when ``spark.tuning`` is ``short``, or ``auto`` and both are within
+    ``spark.short_run_max_export_bytes`` and ``short_run_max_bronze_bytes``. The config's
+    own ``spark.conf`` entries stand, its JVM options after the tuning's."""
+    spark = settings.spark
+    small = (export_bytes is not None and export_bytes <= spark.short_run_max_export_bytes
+             and bronze_bytes is not None and bronze_bytes <= spark.short_run_max_bronze_bytes)
+    if not (spark.tuning == "short" or (spark.tuning == "auto" and small)):
+        return settings
+    theirs = spark.conf.get("spark.driver.extraJavaOptions", "")
+    java = theirs if QUICK_JIT in theirs else f"{QUICK_JIT} {theirs}".strip()
+    conf = {**SHORT_RUN_SQL, **spark.conf, "spark.driver.extraJavaOptions": java}
+    return settings.model_copy(update={"spark": spark.model_copy(update={"conf": conf})})
+
+
 # CDS warns of a stale archive on every start, and of each class it skips while archiving.
 QUIET_CDS = "-Xlog:cds=off -Xlog:cds+dynamic=off"
 

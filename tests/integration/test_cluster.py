@@ -22,9 +22,11 @@ def _in_this_process(*args: str) -> dict:
 @pytest.mark.cluster
 def test_score_on_a_standalone_cluster_equals_a_local_run(spark, tmp_path, monkeypatch):
     # The quick JIT in the cluster run's driver and executors (tests/processes.py); its
-    # expressions stay compiled, the product's default, against the session's interpreted ones.
+    # expressions stay compiled, the product's default for large inputs (the long-run tuning,
+    # forced here on the small sample), against the session's interpreted ones.
     monkeypatch.setenv("INFLUENCE_SPARK__CONF", json.dumps({"spark.driver.extraJavaOptions": QUICK_JIT,
                                                             "spark.executor.extraJavaOptions": QUICK_JIT}))
+    monkeypatch.setenv("INFLUENCE_SPARK__TUNING", "long")
     result = cluster.run(users=60, days=10, engine="networkit", work=tmp_path, run_local=_in_this_process)
     assert result["equal"], result["differences"]
     assert result["engine"] == result["local_engine"] == "networkit"

@@ -15,6 +15,7 @@ from influence.graph.paths import path_centralities
 from influence.graph.structure import EdgeList
 from influence.pipelines import ingest, plan, score
 from tests import oracles
+from tests.reference import check_against_reference
 
 pytestmark = [pytest.mark.collegemsg, pytest.mark.slow]  # slow: ingests and scores 59,835 messages
 AS_OF = date(2004, 10, 27)
@@ -267,3 +268,8 @@ def test_sketched_reach_on_real_data_lies_within_its_bound(messages, plans):
         assert abs(pick["cumulative_reach"] - exact) <= pick["reach_error"], (i, exact, pick)
     # Sketches choose almost as well as exact sets.
     assert sketch.reach >= 0.97 * plans["exact"].reach
+
+
+def test_collegemsg_publishes_the_same_rows_as_the_reference_commit(spark, scored):
+    lake, _, _ = scored
+    assert check_against_reference(spark, lake, "collegemsg") >= 6

@@ -245,3 +245,22 @@ def launch_conf_options(settings) -> str:
     from influence.spark import launch_conf
 
     return launch_conf(settings)["spark.driver.extraJavaOptions"]
+
+
+def test_a_small_input_gets_the_short_run_tuning_and_the_config_keeps_the_last_word():
+    from influence.spark import QUICK_JIT, for_input
+
+    spark = Settings().spark
+    export, bronze = spark.short_run_max_export_bytes, spark.short_run_max_bronze_bytes
+    short = for_input(Settings(), export, bronze).spark.conf
+    assert short == {"spark.sql.codegen.factoryMode": "NO_CODEGEN", "spark.driver.extraJavaOptions": QUICK_JIT}
+    assert for_input(Settings(), export + 1, 0) == Settings()  # a larger export: the defaults
+    assert for_input(Settings(), 0, bronze + 1) == Settings()  # a larger bronze to score: the defaults
+    assert for_input(Settings(), None, 0) == Settings()  # size unknown (a landing folder): the defaults
+    mine = load_config(overrides={"spark": {"conf": {"spark.sql.codegen.factoryMode": "CODEGEN_ONLY",
+                                                     "spark.driver.extraJavaOptions": "-Xss4m"}}})
+    assert for_input(mine, 0, 0).spark.conf == {"spark.sql.codegen.factoryMode": "CODEGEN_ONLY",
+                                                "spark.driver.extraJavaOptions": f"{QUICK_JIT} -Xss4m"}
+    forced = load_config(overrides={"spark": {"tuning": "long"}})
+    assert for_input(forced, 0, 0) == forced
+    assert for_input(load_config(overrides={"spark": {"tuning": "short"}}), 10**12, None).spark.conf == short

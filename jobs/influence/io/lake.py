@@ -75,8 +75,21 @@ class Lake:
     def exists(self, name: str) -> bool:
         return DeltaTable.isDeltaTable(self.spark, self.path(name))
 
-    def ensure(self, name: str) -> DeltaTable:
-        """The table, created empty from its contract when it does not exist yet."""
+    def committed(self, name: str) -> bool:
+        """Whether the table has a first commit, from its log folder alone (no JVM call)."""
+        log_folder = Path(self.path(name)) / "_delta_log"
+        return log_folder.is_dir() and any(
+            entry.name.split(".")[0].isdigit() for entry in log_folder.iterdir() if entry.is_file())
+
+    def ensure(self, name: str) -> None:
+        """Create the table empty from its contract unless it has a commit already.
+
+        A write then goes to a table with the contract's partitioning, nullability and
+        comment; columns added to the contract since reach it through the write's
+        ``mergeSchema``. Checking the log folder first spares a Delta call per write.
+        """
+        if self.committed(name):
+            return
         contract = tables.table(name)
         builder = (
             DeltaTable.createIfNotExists(self.spark)
@@ -86,7 +99,7 @@ class Lake:
         )
         if contract.partition_by:
             builder = builder.partitionedBy(*contract.partition_by)
-        return with_commit_retries(f"create {name}", builder.execute, racing=RACING_CREATE)
+        with_commit_retries(f"create {name}", builder.execute, racing=RACING_CREATE)
 
     def read(self, name: str) -> DataFrame:
         if not self.exists(name):
