@@ -3,7 +3,8 @@ from datetime import date
 import pytest
 
 from influence.config import Settings
-from influence.transforms.edges import build_edges, degrees
+from influence.transforms.edges import build_edges
+from influence.transforms.scores import contact_figures
 from tests.fixtures import interactions, utc
 
 WEIGHTS = Settings().type_weights  # reshare 3, reply 2, mention 1.5, like 0.5 (SPEC defaults)
@@ -47,7 +48,11 @@ def test_counts_and_first_last_seen(edges):
     assert ab["as_of_date"] == date(2026, 1, 10) and ab["window_days"] == 60
 
 
-def test_degrees_count_distinct_engagers_and_engaged(edges):
+def test_contact_figures_count_engagers_engaged_contacts_and_their_communities(spark, edges):
     _, built = edges
-    got = {r["user_id"]: (r["in_degree"], r["out_degree"]) for r in degrees(built).collect()}
-    assert got == {"a": (2, 1), "b": (1, 1), "c": (0, 1)}
+    communities = spark.createDataFrame([("a", "a"), ("b", "b"), ("c", "a")], "user_id string, community_id string")
+    got = {r["user_id"]: (r["in_degree"], r["out_degree"], r["engagement_received"], r["engaged_audience"],
+                          r["contacts"], r["reciprocity"], r["communities_reached"])
+           for r in contact_figures(built, communities).collect()}
+    # a: engaged by b (1 reply) and c (1 like in the window), engages b; contacts b (both ways) and c
+    assert got == {"a": (2, 1, 2, 2, 2, 0.5, 2), "b": (1, 1, 2, 1, 1, 1.0, 1), "c": (0, 1, 0, 0, 1, 0.0, 1)}

@@ -85,14 +85,14 @@ def test_a_failed_audit_publishes_nothing_and_keeps_the_validation_result(spark,
     before = stable_rows(spark, lake, tables.SCORES).collect()
 
     # A transform bug: the top user's score leaves its 0-100 range.
-    assemble = score.assemble_scores
+    assemble = score.explained_scores
 
     def broken(*args, **kwargs):
         rows = assemble(*args, **kwargs)
         return rows.withColumn("influence_score",
                                F.when(F.col("rank") == 1, F.lit(150.0)).otherwise(F.col("influence_score")))
 
-    monkeypatch.setattr(score, "assemble_scores", broken)
+    monkeypatch.setattr(score, "explained_scores", broken)
     spark.catalog.clearCache()
     with pytest.raises(AuditFailed, match="influence_score") as failed:
         score.run(spark, settings, lake, as_of=END)

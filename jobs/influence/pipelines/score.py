@@ -18,13 +18,14 @@ from influence.graph.engines import choose_engine
 from influence.io.lake import Lake
 from influence.pipelines import Step, new_run_id, no_progress
 from influence.privacy import pseudonymization_key, with_pseudonymous_ids
-from influence.transforms.edges import build_edges, degrees, in_window, window_bounds
+from influence.transforms.edges import build_edges, in_window, window_bounds
 from influence.transforms.illusion import illusions, top_topics
 from influence.transforms.impressions import (AUDIENCE_SOURCES, concentration, impressions_daily,
-                                              posts_by_audience_source, user_activity, visible_posts)
+                                              posts_by_audience_source, visible_posts)
 from influence.transforms.lists import LISTS, list_rows
 from influence.transforms.roles import GLOBAL, mass_premise_note, memberships, role_rows, scoped, with_role_changes
-from influence.transforms.scores import assemble_scores, network_summary, spearman
+from influence.transforms.scores import (contact_figures, explained_scores, network_summary, ranked_users, spearman,
+                                         user_figures)
 
 # The tables whose candidate rows a score audits before it publishes them.
 AUDITED = (tables.EDGES, tables.IMPRESSIONS, tables.SCORES, tables.SEGMENTS, tables.NETWORK_SUMMARY)
@@ -96,16 +97,18 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
         started = time.perf_counter()
         with step("impressions and scores"):
             impressions = settings.impressions
+            contacts = kept(contact_figures(edges, result.metrics))
             posts = kept(visible_posts(window, visible_types=impressions.visible_types,
                                        audience=impressions.audience, default_audience=impressions.default_audience,
-                                       publications=impressions.publications))
+                                       publications=impressions.publications, engaged=contacts))
             daily = kept(impressions_daily(posts, run_id=run_id))  # audited, then written
             previous = lake.latest_before(tables.SCORES, "as_of_date", as_of)
-            previous_ranks = None if previous is None else (
+            previous_ranks = None if previous is None else F.broadcast(
                 lake.read(tables.SCORES).where(F.col("as_of_date") == F.lit(previous)).select("user_id", "rank"))
-            scores = assemble_scores(
-                degrees(edges), result.metrics, user_activity(window, posts), edges, weights=settings.score_weights,
-                previous_ranks=previous_ranks, as_of=as_of, run_id=run_id).localCheckpoint()
+            users = user_figures(result.metrics, contacts, posts, window)
+            ranked = in_one_partition(ranked_users(users.coalesce(1), settings.score_weights))
+            scores = explained_scores(ranked, edges, previous_ranks=previous_ranks, as_of=as_of,
+                                      run_id=run_id).localCheckpoint()
             n_users = scores.count()
         stage_seconds["scores"] = _since(started)
 
@@ -149,6 +152,13 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
                        {k: v for k, v in summary.items() if k not in ("run_id", "as_of_date")}, top)
 
 
+def in_one_partition(df: DataFrame) -> DataFrame:
+    """``df`` computed once, in one partition: windows over all its rows (percentiles, ranks)
+    and joins with other one-partition frames then run where the rows are, with no shuffle.
+    For the per-user frames: one row per user, far fewer than the interactions."""
+    return df.coalesce(1).localCheckpoint()
+
+
 def _since(started: float) -> float:
     return round(time.perf_counter() - started, 3)
 
@@ -162,7 +172,7 @@ def _segments(lake: Lake, scores: DataFrame, window: DataFrame, settings: Settin
         (F.col("as_of_date") == F.lit(previous_date)) & (F.col("change") != "exited"))
     members = memberships(scores, window, community_min_size=settings.scopes.community_min_size,
                           topics=settings.scopes.topics)
-    scoped_users = scoped(scores, members, settings.roles).localCheckpoint()
+    scoped_users = in_one_partition(scoped(scores, members.coalesce(1), settings.roles))
     previous_roles = None if previous is None else previous.where(~F.col("segment").isin(list(LISTS)))
     previous_lists = None if previous is None else previous.where(F.col("segment").isin(list(LISTS)))
     roles = with_role_changes(role_rows(scoped_users), previous_roles, scoped_users)

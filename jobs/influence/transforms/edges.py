@@ -64,18 +64,3 @@ def build_edges(interactions: DataFrame, *, as_of: date, window_days: int,
         .withColumn("window_days", F.lit(window_days))
     )
     return tables.conform(edges, tables.EDGES)
-
-
-def degrees(edges: DataFrame) -> DataFrame:
-    """``user_id, in_degree, out_degree`` for every user on an edge.
-
-    in_degree counts the distinct users who engaged the user; out_degree the distinct
-    users the user engaged. Edges are unique per (src, dst), so counts are distinct.
-    """
-    out_deg = edges.groupBy(F.col("src").alias("user_id")).agg(F.count(F.lit(1)).alias("out_degree"))
-    in_deg = edges.groupBy(F.col("dst").alias("user_id")).agg(F.count(F.lit(1)).alias("in_degree"))
-    return in_deg.join(out_deg, "user_id", "full").select(
-        "user_id",
-        F.coalesce("in_degree", F.lit(0)).cast("long").alias("in_degree"),
-        F.coalesce("out_degree", F.lit(0)).cast("long").alias("out_degree"),
-    )

@@ -34,9 +34,12 @@ def engaged_audience(interactions: DataFrame) -> DataFrame:
 
 
 def visible_posts(interactions: DataFrame, *, visible_types: Iterable[str], audience: str, default_audience: int,
-                  publications: Iterable[str]) -> DataFrame:
+                  publications: Iterable[str], engaged: DataFrame | None = None) -> DataFrame:
     """One row per visible post: ``user_id, date, platform, post_id, audience, audience_source,
-    publication`` (``audience_source``: one of :data:`AUDIENCE_SOURCES`)."""
+    publication`` (``audience_source``: one of :data:`AUDIENCE_SOURCES`). ``engaged``
+    (``user_id, engaged_audience``) gives the engaged audiences when they are known already
+    (:func:`influence.transforms.scores.contact_figures` has them); else they are counted
+    from ``interactions`` (:func:`engaged_audience`)."""
     rows = interactions.where(F.col("interaction_type").isin(list(visible_types)))
     posts = (
         rows.groupBy(F.col("actor_id").alias("user_id"), "platform",
@@ -45,7 +48,8 @@ def visible_posts(interactions: DataFrame, *, visible_types: Iterable[str], audi
     )
     if audience == "export_or_estimate":
         # An author nobody engaged has an estimate of 0: no one is known to have seen them.
-        posts = (posts.join(engaged_audience(interactions), "user_id", "left")
+        engaged = engaged_audience(interactions) if engaged is None else engaged.select("user_id", "engaged_audience")
+        posts = (posts.join(engaged, "user_id", "left")
                  .withColumn("estimated", F.coalesce("engaged_audience", F.lit(0))))
     else:
         posts = posts.withColumn("estimated", F.lit(None).cast("long"))
@@ -74,24 +78,6 @@ def impressions_daily(posts: DataFrame, *, run_id: str) -> DataFrame:
         daily.withColumn("impressions", F.col("influence_impressions") + F.col("influence_posts"))
         .withColumn("run_id", F.lit(run_id)),
         tables.IMPRESSIONS)
-
-
-def user_activity(interactions: DataFrame, posts: DataFrame) -> DataFrame:
-    """Per user of the window: ``posts, impressions, engagement_received, audience_size``.
-
-    ``engagement_received`` counts interactions of every type aimed at the user;
-    ``audience_size`` is the largest follower count the exports give for the user (null
-    when none does). Users without posts get 0 posts and 0 impressions.
-    """
-    made = posts.groupBy("user_id").agg(F.count(F.lit(1)).alias("posts"), F.sum("audience").alias("impressions"))
-    received = interactions.groupBy(F.col("target_id").alias("user_id")).agg(
-        F.count(F.lit(1)).alias("engagement_received"))
-    audience = interactions.groupBy(F.col("actor_id").alias("user_id")).agg(F.max("audience_size").alias("audience_size"))
-    return (
-        audience.join(received, "user_id", "full").join(made, "user_id", "left")
-        .select("user_id", *[F.coalesce(c, F.lit(0)).cast("long").alias(c)
-                             for c in ("posts", "impressions", "engagement_received")], "audience_size")
-    )
 
 
 def concentration(impressions: np.ndarray, *, share: float = 0.8) -> dict[str, Any]:

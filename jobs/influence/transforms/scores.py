@@ -15,25 +15,38 @@ from influence.config import SCORED_METRICS, Settings
 TOP_ENGAGERS = 20
 
 
-def contact_figures(edges: DataFrame, metrics: DataFrame) -> DataFrame:
-    """``user_id, contacts, reciprocity, communities_reached`` from the edges and communities.
+def contact_figures(edges: DataFrame, communities: DataFrame) -> DataFrame:
+    """One row per user on an edge: ``in_degree`` (distinct users who engaged them),
+    ``out_degree`` (distinct users they engaged), ``engagement_received`` (interactions aimed
+    at them), ``engaged_audience`` (distinct other users who engaged them), ``contacts`` (users engaged with in either direction), ``reciprocity`` (share of
+    contacts with edges both ways) and ``communities_reached`` (distinct communities among the
+    contacts; ``communities``: ``user_id, community_id``).
 
-    A contact is a user engaged with in either direction; reciprocity is the share of
-    contacts with edges both ways; communities_reached counts the contacts' communities.
+    Each edge is seen from both ends and grouped by user in one shuffle: edges are unique per
+    (src, dst) and ``reciprocal`` says the reverse edge exists, so distinct contacts are the
+    out-edges plus the in-edges not answered, without a distinct count.
     """
-    others = edges.where(F.col("src") != F.col("dst"))
-    pairs = others.select(F.col("src").alias("user_id"), F.col("dst").alias("contact"), "reciprocal").union(
-        others.select(F.col("dst").alias("user_id"), F.col("src").alias("contact"), "reciprocal"))
-    community = metrics.select(F.col("user_id").alias("contact"), F.col("community_id").alias("contact_community"))
-    return (
-        pairs.groupBy("user_id", "contact").agg(F.max(F.col("reciprocal").cast("int")).alias("both_ways"))
-        .join(community, "contact")
-        .groupBy("user_id").agg(
-            F.count(F.lit(1)).alias("contacts"),
-            (F.sum("both_ways") / F.count(F.lit(1))).alias("reciprocity"),
-            F.countDistinct("contact_community").alias("communities_reached"),
-        )
+    ends = edges.select(F.explode(F.array(
+        F.struct(F.col("src").alias("user_id"), F.col("dst").alias("contact"), F.lit(True).alias("engages"),
+                 F.lit(0).cast("long").alias("received"), "reciprocal"),
+        F.struct(F.col("dst").alias("user_id"), F.col("src").alias("contact"), F.lit(False).alias("engages"),
+                 F.col("interactions").cast("long").alias("received"), "reciprocal"))).alias("end")).select("end.*")
+    community = communities.select(F.col("user_id").alias("contact"), F.col("community_id").alias("contact_community"))
+    other = F.col("user_id") != F.col("contact")
+    new_contact = other & (F.col("engages") | ~F.col("reciprocal"))  # an answered in-edge repeats an out-edge
+    both_ways = other & F.col("engages") & F.col("reciprocal")
+    figures = ends.join(community, "contact").groupBy("user_id").agg(
+        F.count_if(~F.col("engages")).cast("long").alias("in_degree"),
+        F.count_if(F.col("engages")).cast("long").alias("out_degree"),
+        F.sum("received").alias("engagement_received"),
+        F.count_if(~F.col("engages") & other).alias("engaged_audience"),
+        F.count_if(new_contact).alias("contacts"),
+        F.count_if(both_ways).alias("both_ways"),
+        F.count_distinct(F.when(other, F.col("contact_community"))).alias("communities_reached"),
     )
+    return figures.select("user_id", "in_degree", "out_degree", "engagement_received", "engaged_audience", "contacts",
+                          F.when(F.col("contacts") > 0, F.col("both_ways") / F.col("contacts")).alias("reciprocity"),
+                          "communities_reached")
 
 
 def percentile_rank(column: str, partition: list[str] | None = None) -> Column:
@@ -96,10 +109,23 @@ def _explanation(top_engagers: Column) -> Column:
     return F.when(said == "", fallback).otherwise(said)
 
 
-def assemble_scores(degrees: DataFrame, metrics: DataFrame, activity: DataFrame, edges: DataFrame, *,
-                    weights: Mapping[str, float], previous_ranks: DataFrame | None, as_of: date,
-                    run_id: str) -> DataFrame:
-    """The ``gold/influencer_scores`` rows of a date.
+def user_figures(metrics: DataFrame, contacts: DataFrame, posts: DataFrame, interactions: DataFrame) -> DataFrame:
+    """One row per user of the graph with every figure the score reads: the engine's
+    ``metrics``, the ``contacts`` figures (:func:`contact_figures`), ``posts`` and
+    ``impressions`` (from the visible ``posts``), and ``audience_size`` (the largest follower
+    count the window's ``interactions`` give for the user as an actor, null when none does);
+    posts and impressions 0 for users without posts. Two shuffles: the posts by author, the
+    interactions by actor."""
+    made = posts.groupBy("user_id").agg(F.count(F.lit(1)).alias("posts"), F.sum("audience").alias("impressions"))
+    audience = interactions.groupBy(F.col("actor_id").alias("user_id")).agg(F.max("audience_size").alias("audience_size"))
+    return (metrics.join(contacts, "user_id")
+            .join(made, "user_id", "left")
+            .join(audience, "user_id", "left")
+            .fillna(0, subset=["posts", "impressions", "contacts", "reciprocity", "communities_reached"]))
+
+
+def ranked_users(users: DataFrame, weights: Mapping[str, float]) -> DataFrame:
+    """``users`` with each metric's ``<metric>_pct``, ``blend``, ``influence_score`` and ``rank``.
 
     ``<metric>_pct`` is the percentile rank (share of users strictly below, 0-100) of each
     metric of ``SCORED_METRICS``. The blend is the weighted mean (``weights``, normalised
@@ -107,25 +133,28 @@ def assemble_scores(degrees: DataFrame, metrics: DataFrame, activity: DataFrame,
     blend's own log-rank points: 100 for the top blend, and every tenfold step down costs
     ``100 / log10(users)``. A blend of percentiles crowds the top of a large graph at 100.0
     (the top 33 of 300,000 users read the same); this keeps the top ten apart by at least
-    ``100 * log(10/9) / log(users)`` (0.8 points on 300,000 users). ``rank`` 1 is the highest score (ties: higher
-    PageRank, then smaller ``user_id``, so that a rerun ranks the same way).
-    ``rank_change`` is the rank on the previous scored date (``previous_ranks``:
-    ``user_id, rank``) minus today's, null for users new since then. ``explanation``
-    names the figures behind the rank, including how many of the top 20 engaged the user.
+    ``100 * log(10/9) / log(users)`` (0.8 points on 300,000 users). ``rank`` 1 is the
+    highest score (ties: higher PageRank, then smaller ``user_id``, so that a rerun ranks
+    the same way).
+
+    Every figure here is a window over all the users: give it ``users`` in one partition,
+    so that the windows sort where the rows are instead of each moving them (the score
+    pipeline does). Cost: a sort of the users per window, O(w n log n) for w windows.
     """
-    users = (degrees.join(metrics, "user_id", "inner")
-             .join(activity, "user_id", "left")
-             .join(contact_figures(edges, metrics), "user_id", "left")
-             .fillna(0, subset=["posts", "impressions", "engagement_received", "contacts", "reciprocity",
-                               "communities_reached"]))
-    for metric in SCORED_METRICS:
-        users = users.withColumn(f"{metric}_pct", percentile_rank(metric))
+    users = users.withColumns({f"{metric}_pct": percentile_rank(metric) for metric in SCORED_METRICS})
     users = with_influence_score(users, weights)
     by_score = Window.orderBy(F.col("influence_score").desc(), F.col("pagerank").desc(), F.col("user_id"))
-    ranked = users.withColumn("rank", F.row_number().over(by_score))
+    return users.withColumn("rank", F.row_number().over(by_score))
 
+
+def explained_scores(ranked: DataFrame, edges: DataFrame, *, previous_ranks: DataFrame | None, as_of: date,
+                     run_id: str) -> DataFrame:
+    """The ``gold/influencer_scores`` rows of the ``ranked`` users (:func:`ranked_users` of
+    :func:`user_figures`). ``explanation`` names the figures behind the rank, including how
+    many of the top 20 engaged the user; ``rank_change`` is the rank on the previous scored
+    date (``previous_ranks``: ``user_id, rank``) minus today's, null for users new since then."""
     top = ranked.where(F.col("rank") <= TOP_ENGAGERS).select(F.col("user_id").alias("src"))
-    engaged_by_top = (edges.join(top, "src").where(F.col("src") != F.col("dst"))
+    engaged_by_top = (edges.join(F.broadcast(top), "src").where(F.col("src") != F.col("dst"))
                       .groupBy(F.col("dst").alias("user_id")).agg(F.count(F.lit(1)).alias("top_engagers")))
     scored = (ranked.join(engaged_by_top, "user_id", "left")
               .withColumn("explanation", _explanation(F.coalesce("top_engagers", F.lit(0)))))
@@ -134,7 +163,7 @@ def assemble_scores(degrees: DataFrame, metrics: DataFrame, activity: DataFrame,
     else:
         before = previous_ranks.select("user_id", F.col("rank").alias("previous_rank"))
         scored = scored.join(before, "user_id", "left").withColumn("rank_change", F.col("previous_rank") - F.col("rank"))
-    scored = scored.withColumn("as_of_date", F.lit(as_of)).withColumn("run_id", F.lit(run_id))
+    scored = scored.withColumns({"as_of_date": F.lit(as_of), "run_id": F.lit(run_id)})
     return tables.conform(scored, tables.SCORES)
 
 
