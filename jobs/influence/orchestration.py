@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
-from pathlib import Path
 
 from influence.config import Settings, load_config
 from influence.errors import InfluenceError
@@ -37,7 +36,8 @@ def pull_sources(settings: Settings | None = None) -> list[str]:
 
 def pending_files(settings: Settings | None = None) -> list[str]:
     """Files in the landing zone whose content is not in ``bronze/ingested_files`` yet."""
-    from influence.io import exports
+    from influence import tables
+    from influence.io import exports, gold
     from influence.pipelines.ingest import file_identity
 
     settings = settings or load_config()
@@ -45,18 +45,8 @@ def pending_files(settings: Settings | None = None) -> list[str]:
     if not landing.is_dir():
         return []
     files = exports.discover([landing])
-    seen = _ingested_sha256(settings.orchestration.lake.expanduser() / "bronze" / "ingested_files")
+    seen = gold.column_values(settings.orchestration.lake.expanduser(), tables.INGESTED_FILES, "sha256")
     return [str(f) for f in files if file_identity(f) not in seen]
-
-
-def _ingested_sha256(manifest: Path) -> set[str]:
-    import deltalake
-
-    try:
-        table = deltalake.DeltaTable(str(manifest))
-    except deltalake.exceptions.TableNotFoundError:
-        return set()
-    return set(table.to_pyarrow_table(columns=["sha256"]).column("sha256").to_pylist())
 
 
 def as_of_for(run_type: str, data_interval_start: datetime | None) -> str:

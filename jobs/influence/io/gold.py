@@ -14,16 +14,42 @@ from influence import tables
 from influence.errors import InfluenceError
 
 
-def _dataset(lake_root: Path, name: str) -> ds.Dataset:
+def _table(lake_root: Path, name: str):
     from deltalake import DeltaTable
     from deltalake.exceptions import TableNotFoundError
 
     path = Path(lake_root) / name
     try:
-        return DeltaTable(str(path)).to_pyarrow_dataset()
+        return DeltaTable(str(path))
     except TableNotFoundError:
         raise InfluenceError(f"{path} is not a Delta table: score a date first (influence score --lake "
                              f"{lake_root})") from None
+
+
+def _dataset(lake_root: Path, name: str) -> ds.Dataset:
+    return _table(lake_root, name).to_pyarrow_dataset()
+
+
+def partition_values(lake_root: Path, name: str, column: str) -> set | None:
+    """The values of the partition column ``column`` among the table's data files, from its log
+    alone: what ``max(column)`` and similar questions need, without reading a row. Empty for a
+    table not created yet; None for a table with deletion vectors, whose files may hold no
+    live row (ask Spark)."""
+    if not exists(lake_root, name):
+        return set()
+    table = _table(lake_root, name)
+    if "deletionVectors" in (table.protocol().reader_features or ()):
+        return None
+    files = table.get_add_actions(flatten=True)
+    return set(files.column(f"partition.{column}").to_pylist()) if files.num_rows else set()
+
+
+def column_values(lake_root: Path, name: str, column: str) -> set:
+    """Every value of ``column`` in a (small) table, read with delta-rs; empty for a table not
+    created yet."""
+    if not exists(lake_root, name):
+        return set()
+    return set(_dataset(lake_root, name).to_table(columns=[column]).column(column).to_pylist())
 
 
 def exists(lake_root: Path, name: str) -> bool:

@@ -17,6 +17,7 @@ from pyspark.sql import DataFrame, Row, SparkSession
 from influence import tables
 from influence.config import MIN_RETAIN_HOURS
 from influence.errors import InfluenceError
+from influence.io import gold
 
 
 log = logging.getLogger(__name__)
@@ -134,13 +135,26 @@ class Lake:
                   .option("mergeSchema", "true"))
         with_commit_retries(f"replace {name} {where}", lambda: writer.save(self.path(name)))
 
-    def latest_before(self, name: str, column: str, before: date) -> date | None:
-        """The latest ``column`` value below ``before`` (the previous scored date), or None."""
-        if not self.exists(name):
-            return None
-        from pyspark.sql import functions as F
+    def partition_values(self, name: str, column: str) -> set:
+        """The values of the table's partition column ``column``, from its Delta log (delta-rs:
+        no Spark job, which on a short run's cold JVM costs seconds); through Spark for a table
+        with deletion vectors. Empty for a table not created yet."""
+        if column not in tables.table(name).partition_by:
+            raise ValueError(f"{column} is not a partition column of {name}")
+        values = gold.partition_values(self.root, name, column)
+        if values is None:
+            values = {row[0] for row in self.read(name).select(column).distinct().collect()}
+        return values
 
-        return self.read(name).where(F.col(column) < F.lit(before)).agg(F.max(column)).first()[0]
+    def column_values(self, name: str, column: str) -> set:
+        """Every value of ``column`` in a small table (a manifest), read with delta-rs."""
+        return gold.column_values(self.root, name, column)
+
+    def latest_before(self, name: str, column: str, before: date | None = None) -> date | None:
+        """The latest value of the partition column ``column`` below ``before`` (the previous
+        scored date; None: the latest of all), or None when there is none."""
+        values = [v for v in self.partition_values(name, column) if before is None or v < before]
+        return max(values, default=None)
 
     def insert_new(self, df: DataFrame, name: str, partition_column: str) -> int:
         """Insert the rows whose key is not in the table yet; return how many were inserted.

@@ -55,18 +55,13 @@ class FileReport:
 
 
 def _already_ingested(lake: Lake, sha256: str) -> bool:
-    if not lake.exists(tables.INGESTED_FILES):
-        return False
-    return lake.read(tables.INGESTED_FILES).where(F.col("sha256") == sha256).limit(1).count() > 0
+    return sha256 in lake.column_values(tables.INGESTED_FILES, "sha256")
 
 
 def not_yet_ingested(spark: SparkSession, lake_root: Path, folder: Path) -> list[Path]:
     """The files under a landing folder whose content is not in the manifest yet."""
-    lake = Lake(spark, lake_root)
     files = exports.discover([folder])
-    if not files or not lake.exists(tables.INGESTED_FILES):
-        return files
-    seen = {row[0] for row in lake.read(tables.INGESTED_FILES).select("sha256").collect()}
+    seen = Lake(spark, lake_root).column_values(tables.INGESTED_FILES, "sha256") if files else set()
     return [f for f in files if file_identity(f) not in seen]
 
 

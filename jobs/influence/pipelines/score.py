@@ -44,8 +44,8 @@ class ScoreReport:
     top: list[dict[str, Any]] = field(default_factory=list)
 
 
-def latest_event_date(interactions: DataFrame) -> date:
-    latest = interactions.agg(F.max("event_date")).first()[0]
+def latest_event_date(lake: Lake) -> date:
+    latest = lake.latest_before(tables.INTERACTIONS, "event_date")
     if latest is None:
         raise InfluenceError(f"{tables.INTERACTIONS} holds no interactions: ingest an export first")
     return latest
@@ -62,9 +62,9 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
     settings = with_pseudonymous_ids(settings, pseudonymization_key())
     window_days = window_days or settings.window_days
     run_id = new_run_id("score")
-    with step("read bronze"):  # the first query of a process: mostly the JVM's warm-up
+    with step("read bronze"):
+        as_of = as_of or latest_event_date(lake)
         interactions = lake.read(tables.INTERACTIONS)
-        as_of = as_of or latest_event_date(interactions)
     stage_seconds: dict[str, float] = {}
     started = time.perf_counter()
 
