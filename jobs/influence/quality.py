@@ -11,6 +11,10 @@ expectations one by one and runs only when the verdict fails, to say which broke
 often and on which values. The contract suite costs GX bookkeeping per expectation: on
 `python -m bench.score_stages`, 1.3-1.7 s for the 60 of gold/influencer_scores against
 0.3-0.4 s for the verdict.
+
+A command audits every table it publishes in one run (:func:`require_all`): the tables'
+verdict queries in one query, one GX validation, its rows read once; a table's own suites
+run only when that verdict fails, to name the table and describe what broke.
 """
 
 from __future__ import annotations
@@ -18,12 +22,13 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from pyspark.sql import DataFrame
 
@@ -88,6 +93,23 @@ def _broken_by(expectation) -> str | None:
     raise TypeError(f"no verdict query for {type(expectation).__name__}")
 
 
+def verdict_query(contract: tables.Table, source: str = "{batch}") -> str | None:
+    """The contract's expectations as one Spark SQL query over ``source`` (a view name, or
+    GX's ``{batch}``): the rows that break any column expectation, and the keys held twice,
+    each naming its ``rule`` and carrying the key columns; None when the contract has no rule."""
+    broken = [p for p in map(_broken_by, expectations_for(contract)) if p]
+    key = ", ".join(f"`{c}`" for c in contract.key)
+    queries = []
+    if broken:
+        columns = f"{key}, " if key else ""
+        queries.append(f"SELECT {columns}'breaks a column expectation' AS rule FROM {source} "
+                       f"WHERE {' OR '.join(broken)}")
+    if contract.key:
+        queries.append(f"SELECT {key}, 'key held by two rows' AS rule FROM {source} "
+                       f"GROUP BY {key} HAVING COUNT(*) > 1")
+    return " UNION ALL ".join(queries) or None
+
+
 def verdict_expectations(contract: tables.Table) -> list:
     """The contract's expectations as one query: the rows breaking any column one, and the keys held twice.
 
@@ -101,22 +123,13 @@ def verdict_expectations(contract: tables.Table) -> list:
     _context()
     import great_expectations as gx
 
-    broken = [p for p in map(_broken_by, expectations_for(contract)) if p]
-    key = ", ".join(f"`{c}`" for c in contract.key)
-    queries = []
-    if broken:
-        columns = f"{key}, " if key else ""
-        queries.append(f"SELECT {columns}'breaks a column expectation' AS rule FROM {{batch}} "
-                       f"WHERE {' OR '.join(broken)}")
-    if contract.key:
-        queries.append(f"SELECT {key}, 'key held by two rows' AS rule FROM {{batch}} "
-                       f"GROUP BY {key} HAVING COUNT(*) > 1")
-    if not queries:
+    query = verdict_query(contract)
+    if query is None:
         return []
     return [gx.expectations.UnexpectedRowsExpectation(
         description=f"{contract.name}: no row breaks a column expectation of its contract and no key "
                     "is held by two rows",
-        unexpected_rows_query=" UNION ALL ".join(queries))]
+        unexpected_rows_query=query)]
 
 
 _building = threading.RLock()
@@ -247,6 +260,80 @@ def require(df: DataFrame, table_name: str) -> AuditResult:
     if not outcome.success:
         raise AuditFailed(table_name, outcome.failures, outcome.details)
     return outcome
+
+
+# GX runs an UnexpectedRowsExpectation's query with {batch} replaced by this view of the batch.
+GX_BATCH_VIEW = "tmp_view"
+
+
+def _view(table_name: str) -> str:
+    """The session's temporary view of a table's candidate rows during a run's audit."""
+    return "influence_candidate_" + re.sub(r"\W", "_", table_name)
+
+
+def run_verdict_query(table_names: tuple[str, ...]) -> str | None:
+    """Every table's verdict query (:func:`verdict_query`) in one: ``table, rule`` for each row
+    that breaks a rule. The first table is GX's ``{batch}``, the others their :func:`_view`."""
+    parts = []
+    for number, name in enumerate(table_names):
+        query = verdict_query(tables.table(name), "{batch}" if number == 0 else _view(name))
+        if query:
+            parts.append(f"SELECT '{name}' AS `table`, rule FROM ({query})")
+    # One partition: a handful of rows (none, when the run is good) that GX counts, then samples.
+    return f"SELECT /*+ COALESCE(1) */ * FROM ({' UNION ALL '.join(parts)})" if parts else None
+
+
+@_built_once
+def _run_validation(table_names: tuple[str, ...]):
+    import great_expectations as gx
+
+    listed = ", ".join(table_names)
+    suite = _context().suites.add(gx.ExpectationSuite(name=f"run verdict: {listed}", expectations=[
+        gx.expectations.UnexpectedRowsExpectation(
+            description=f"{listed}: no row breaks a column expectation of its table's contract and no key is "
+                        "held by two rows",
+            unexpected_rows_query=run_verdict_query(table_names))]))
+    return _context().validation_definitions.add(gx.ValidationDefinition(
+        name=f"audit {listed}", data=_batch(table_names[0]), suite=suite))
+
+
+def require_all(candidates: Mapping[str, DataFrame]) -> dict[str, AuditResult]:
+    """Audit the candidate rows of every table a run publishes in one Great Expectations run,
+    and raise ``AuditFailed`` for the first table that fails (described as :func:`require` does).
+
+    One validation, one query over all the tables (:func:`run_verdict_query`), where a
+    validation per table cost GX's bookkeeping and two Spark jobs each. GX counts the
+    query's rows, then samples them; the rows are cached by Spark's own cache before GX asks
+    (the same query over the same views), so the tables are read once. Only a failed verdict
+    audits the tables one by one, to say which broke and how. The candidates are registered
+    as temporary views for the run, so one session audits one run at a time.
+    """
+    names = tuple(candidates)
+    query = run_verdict_query(names)
+    evaluated = {name: len(_suite(name, "contract").expectations) for name in names}
+    if query is None:
+        return {name: AuditResult(name, True, evaluated[name], []) for name in names}
+    first = candidates[names[0]]
+    spark = first.sparkSession
+    for name in names[1:]:
+        candidates[name].createOrReplaceTempView(_view(name))
+    try:
+        first.createOrReplaceTempView(GX_BATCH_VIEW)
+        unexpected = spark.sql(query.replace("{batch}", GX_BATCH_VIEW)).cache()
+        try:
+            verdict = _run_validation(names).run(batch_parameters={"dataframe": first}, result_format="BOOLEAN_ONLY")
+        finally:
+            unexpected.unpersist()
+    finally:
+        for name in names[1:]:
+            spark.catalog.dropTempView(_view(name))
+    if verdict.success:
+        details = verdict.to_json_dict()
+        return {name: AuditResult(name, True, evaluated[name], [], details) for name in names}
+    for name in names:
+        require(candidates[name], name)
+    raise AuditFailed(", ".join(names), ["the run's verdict failed, but no table failed again on its own (were the "
+                                         "candidate rows recomputed differently?)"], verdict.to_json_dict())
 
 
 AUDITS_FOLDER = "_audits"

@@ -82,6 +82,22 @@ def test_the_verdict_catches_every_contract_expectation_broken_alone(spark, name
 
 
 
+def test_a_run_audits_its_tables_in_one_validation_and_names_the_table_that_breaks(spark):
+    scores = rows(spark, tables.SCORES, [{"as_of_date": DAY, "user_id": "a", "pagerank": 0.6, "rank": 1}])
+    edges = rows(spark, tables.EDGES, [{"as_of_date": DAY, "src": "a", "dst": "b", "weight": 1.0}])
+    summary = rows(spark, tables.NETWORK_SUMMARY, [{"as_of_date": DAY, "users": 2, "edges": 1, "interactions": 1}])
+    good = {tables.SCORES: scores, tables.EDGES: edges, tables.NETWORK_SUMMARY: summary}
+    outcomes = quality.require_all(good)
+    assert list(outcomes) == list(good) and all(o.success for o in outcomes.values())
+    assert not any(spark.catalog.tableExists(quality._view(name)) for name in good), "the run's views are gone"
+
+    # The same edge twice: the edges' key is held by two rows; the other tables are good.
+    with pytest.raises(AuditFailed) as failed:
+        quality.require_all({**good, tables.EDGES: edges.unionByName(edges)})
+    assert failed.value.table == tables.EDGES
+    assert "expect_compound_columns_to_be_unique on ['as_of_date', 'src', 'dst']" in str(failed.value)
+
+
 def test_broken_rows_fail_with_a_readable_summary(spark):
     broken = [{"as_of_date": DAY, "user_id": "a", "pagerank": 1.7, "rank": 1},   # pagerank above 1
               {"as_of_date": DAY, "user_id": "a", "pagerank": 0.1, "rank": 2}]   # same user twice on one date

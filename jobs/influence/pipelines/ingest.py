@@ -130,7 +130,7 @@ def _ingest_claimed(spark, lake: Lake, settings: Settings, path: Path, sha256: s
     if rows_read < data_lines or (profile.format != "jsonl" and rows_read != data_lines):
         raise InfluenceError(f"{path}: {data_lines} lines read but {n_valid} valid and {n_quarantined} quarantined")
     if n_valid:
-        quality.require(accepted, tables.INTERACTIONS)
+        quality.require_all({tables.INTERACTIONS: accepted})
     claim.begin(run_id, path)
     inserted = lake.insert_new(accepted, tables.INTERACTIONS, "event_date") if n_valid else 0
     # Rows an interrupted attempt at this content inserted are this file's, not duplicates.

@@ -190,8 +190,7 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, wanted: Reques
     overlap_df = spark.createDataFrame(overlap, schema=tables.table(tables.AUDIENCE_OVERLAP).schema)
     plan_id = wanted.plan_id(as_of)
     with step("audit"), quality.kept_on_failure(lake.root, as_of, run_id):
-        quality.require(plans_df, tables.CAMPAIGN_PLANS)
-        quality.require(overlap_df, tables.AUDIENCE_OVERLAP)
+        quality.require_all({tables.CAMPAIGN_PLANS: plans_df, tables.AUDIENCE_OVERLAP: overlap_df})
     with step("publish"):
         lake.replace_where(plans_df, tables.CAMPAIGN_PLANS, f"as_of_date = '{as_of.isoformat()}' AND plan_id = '{plan_id}'")
         lake.replace_where(overlap_df, tables.AUDIENCE_OVERLAP,

@@ -131,11 +131,8 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
         summary_frame = spark.createDataFrame([summary], schema=tables.table(tables.NETWORK_SUMMARY).schema)
 
         with step("audit"), quality.kept_on_failure(lake.root, as_of, run_id):
-            quality.require(edges, tables.EDGES)
-            quality.require(daily, tables.IMPRESSIONS)
-            quality.require(scores, tables.SCORES)
-            quality.require(segments, tables.SEGMENTS)
-            quality.require(summary_frame, tables.NETWORK_SUMMARY)
+            quality.require_all({tables.EDGES: edges, tables.IMPRESSIONS: daily, tables.SCORES: scores,
+                                 tables.SEGMENTS: segments, tables.NETWORK_SUMMARY: summary_frame})
 
         with step("publish"):
             lake.replace_partition(edges, tables.EDGES, "as_of_date", as_of)
