@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, Sequence, TypeVar
 
 from delta import exceptions as delta_errors
 from delta.tables import DeltaTable
+from pyspark import inheritable_thread_target
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, Row, SparkSession
 
@@ -61,6 +64,30 @@ def with_commit_retries(what: str, commit: Callable[[], Result],
                         what, type(exc).__name__, pause)
             time.sleep(pause)
     raise AssertionError("unreachable")
+
+
+def _date_predicate(column: str, first: date, last: date) -> str:
+    return (f"{column} = '{first.isoformat()}'" if first == last
+            else f"{column} >= '{first.isoformat()}' AND {column} <= '{last.isoformat()}'")
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """Rows ``df`` that replace every row of table ``name`` matching the SQL predicate ``where``."""
+
+    df: DataFrame
+    name: str
+    where: str
+
+    @classmethod
+    def of_range(cls, df: DataFrame, name: str, column: str, first: date, last: date) -> "Replacement":
+        """The rows whose ``column`` lies in [first, last]."""
+        return cls(df, name, _date_predicate(column, first, last))
+
+    @classmethod
+    def of_partition(cls, df: DataFrame, name: str, column: str, value: date) -> "Replacement":
+        """The rows whose ``column`` equals ``value``."""
+        return cls.of_range(df, name, column, value, value)
 
 
 class Lake:
@@ -123,8 +150,23 @@ class Lake:
 
     def replace_range(self, df: DataFrame, name: str, column: str, first: date, last: date) -> None:
         """Atomically replace every row whose ``column`` lies in [first, last] with ``df``."""
-        self.replace_where(df, name, f"{column} = '{first.isoformat()}'" if first == last
-                           else f"{column} >= '{first.isoformat()}' AND {column} <= '{last.isoformat()}'")
+        self.replace_where(df, name, _date_predicate(column, first, last))
+
+    def replace_concurrently(self, replacements: Sequence[Replacement]) -> None:
+        """Each replacement as :meth:`replace_where` does it, all at once: one thread each, so
+        that one table's commit and log reading overlap another's write (a commit is mostly
+        the driver waiting on the file system and on small Spark jobs). Each table still
+        commits once, atomically; the first failure is raised once every write has ended."""
+        if len(replacements) <= 1:
+            for r in replacements:
+                self.replace_where(r.df, r.name, r.where)
+            return
+        write = inheritable_thread_target(lambda r: self.replace_where(r.df, r.name, r.where))
+        with ThreadPoolExecutor(len(replacements), thread_name_prefix="publish") as pool:
+            futures = [pool.submit(write, r) for r in replacements]
+            wait(futures)
+        for future in futures:
+            future.result()
 
     def replace_where(self, df: DataFrame, name: str, where: str) -> None:
         """Atomically replace every row matching the SQL predicate ``where`` with ``df``."""

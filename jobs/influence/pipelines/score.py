@@ -15,7 +15,7 @@ from influence import quality, tables
 from influence.config import Settings
 from influence.errors import InfluenceError
 from influence.graph.engines import choose_engine
-from influence.io.lake import Lake
+from influence.io.lake import Lake, Replacement
 from influence.pipelines import Step, new_run_id, no_progress
 from influence.privacy import pseudonymization_key, with_pseudonymous_ids
 from influence.transforms.edges import build_edges, in_window, window_bounds
@@ -135,10 +135,12 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
                                  tables.SEGMENTS: segments, tables.NETWORK_SUMMARY: summary_frame})
 
         with step("publish"):
-            lake.replace_partition(edges, tables.EDGES, "as_of_date", as_of)
-            lake.replace_range(daily, tables.IMPRESSIONS, "date", *window_bounds(as_of, window_days))
-            lake.replace_partition(scores, tables.SCORES, "as_of_date", as_of)
-            lake.replace_partition(segments, tables.SEGMENTS, "as_of_date", as_of)
+            lake.replace_concurrently([
+                Replacement.of_partition(edges, tables.EDGES, "as_of_date", as_of),
+                Replacement.of_range(daily, tables.IMPRESSIONS, "date", *window_bounds(as_of, window_days)),
+                Replacement.of_partition(scores, tables.SCORES, "as_of_date", as_of),
+                Replacement.of_partition(segments, tables.SEGMENTS, "as_of_date", as_of)])
+            # Last, once the others have committed: a date with a summary row is published whole.
             lake.replace_partition(summary_frame, tables.NETWORK_SUMMARY, "as_of_date", as_of)
 
         top = [row.asDict() for row in scores.where(F.col("rank") <= settings.top).orderBy("rank").collect()]
