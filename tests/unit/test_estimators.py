@@ -74,6 +74,18 @@ def test_worker_processes_share_the_sources_and_agree(graph, sampled):
     assert (shared.draws, shared.sources) == (sampled.draws, sampled.sources)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_compiled_searches_give_the_batched_searches_harmonic_estimates(graph, sampled, workers):
+    # Without betweenness, the sources' searches run in compiled code (threads) instead of
+    # the batched sparse products: the same draws, the same sums up to rounding.
+    harmonic_only = sampled_path_centralities(graph, samples=1_000, delta=DELTA, seed=20260630, workers=workers,
+                                              betweenness=False)
+    for name in ("harmonic", "harmonic_error"):
+        np.testing.assert_allclose(getattr(harmonic_only, name), getattr(sampled, name), rtol=1e-12, atol=1e-15)
+    assert not harmonic_only.betweenness.any() and (harmonic_only.draws, harmonic_only.sources) == (
+        sampled.draws, sampled.sources)
+
+
 def test_reach_sketch_bounds_hold_and_track_the_exact_count(graph):
     exact = exact_reach_2hop(graph)
     estimate, error = estimated_reach_2hop(graph, sketch_size=256, delta=DELTA, seed=3)
