@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pyspark.sql import SparkSession
+from pyspark.sql import Observation, SparkSession
 from pyspark.sql import functions as F
 
 from influence import quality, tables
@@ -114,14 +114,16 @@ def _ingest_claimed(spark, lake: Lake, settings: Settings, path: Path, sha256: s
     framed = exports.frame_export(path, staging, limits)
     header = exports.csv_header(staging, profile.delimiter) if profile.format == "csv" else None
     lines = spark.read.parquet(str(staging))
+    # Parsed once, kept for both halves; the accepted rows kept too (the audit and the merge read
+    # them), with their count and dates observed as they are kept (no second pass).
     checked = check_lines(lines, profile, now=now, max_future_days=settings.max_future_days, header=header,
-                          pseudonymize_with=pseudonymization_key()).cache()
+                          pseudonymize_with=pseudonymization_key()).localCheckpoint()
     accepted, quarantined = split_checked(checked, profile, source_file=str(path), run_id=run_id, now=now)
-    accepted = accepted.cache()
-    valid = accepted.agg(F.count(F.lit(1)).alias("n"), F.min("event_date").alias("lo"),
-                         F.max("event_date").alias("hi")).first()
+    observed = Observation("accepted")
+    accepted = accepted.observe(observed, F.count(F.lit(1)).alias("n"), F.min("event_date").alias("lo"),
+                                F.max("event_date").alias("hi")).localCheckpoint()
+    valid = observed.get
     n_valid = valid["n"]
-    quarantined = quarantined.cache()
     n_quarantined = quarantined.count()
     rows_read = n_valid + n_quarantined
     # Checked before anything is written: every line (but a csv header) yields a row, and a
@@ -144,8 +146,6 @@ def _ingest_claimed(spark, lake: Lake, settings: Settings, path: Path, sha256: s
         tables.table(tables.INGESTED_FILES).schema,
     )
     lake.append(manifest, tables.INGESTED_FILES)
-    for frame in (checked, accepted, quarantined):
-        frame.unpersist()
     return FileReport(str(path), profile.profile, framed.status, rows_read, inserted, n_quarantined,
                       n_valid - inserted, framed.reason, settings.ingest.max_quarantine_share)
 

@@ -59,9 +59,10 @@ def parse_lines(lines: DataFrame, profile: Profile, *, source_file: str, run_id:
 
 def check_lines(lines: DataFrame, profile: Profile, *, now: datetime, max_future_days: float,
                 header: list[str] | None = None, pseudonymize_with: bytes | None = None) -> DataFrame:
-    """Framed lines of one export -> candidate rows, each with the reason it is refused or null.
+    """Framed lines of one export -> candidate rows, each with the reason it is refused or null,
+    and ``value`` (the raw line) only when refused.
 
-    Cache the result when both halves of ``split_checked`` are used: parsing then runs
+    Materialise the result when both halves of ``split_checked`` are used: parsing then runs
     once. ``header`` is a csv export's column names (its first
     line, which is not a row). A line whose ``problem`` is set (framing found it over-long
     or not UTF-8) is quarantined with that reason.
@@ -87,7 +88,9 @@ def check_lines(lines: DataFrame, profile: Profile, *, now: datetime, max_future
         (F.col("interaction_type").isNull(), F.format_string("unknown interaction type '%s'", F.col("raw_type"))),
         (F.col("actor_id") == F.col("target_id"), F.lit("actor equals target")),
     ))
-    return _repeats_quarantined(checked) if "event_id" in profile.fields else checked
+    checked = _repeats_quarantined(checked) if "event_id" in profile.fields else checked
+    # The raw line is kept for the quarantine only: an accepted row carries its parsed fields.
+    return checked.withColumn("value", F.when(F.col("reason").isNotNull(), F.col("value")))
 
 
 def _repeats_quarantined(checked: DataFrame) -> DataFrame:
