@@ -125,7 +125,7 @@ class DenseBlockSettings(_Strict):
     # Column weight 1 / log(in-degree + offset): the paper's discount of popular targets.
     column_offset: float = Field(5.0, gt=1)
     # A block is flagged at this many times the whole graph's suspicious weight per account.
-    min_ratio: float = Field(3.0, gt=0)
+    min_ratio: float = Field(4.0, gt=0)
     # ... with at least this many engaging members, and this share of its possible pairs engaged.
     min_members: int = Field(8, ge=2)
     min_density: float = Field(0.6, gt=0, le=1)

@@ -150,15 +150,22 @@ def _plural(count: int, word: str) -> str:
 
 
 def suspiciousness(engagement: Engagement, column_offset: float) -> np.ndarray:
-    """Per edge: ``log(1 + interactions) / log(in_degree(dst) + column_offset)``.
+    """Per edge: ``log(1 + interactions)^2 x (2 if reciprocal else 1) / log(in_degree(dst) + column_offset)``.
 
     FRAUDAR's column weighting (the paper's 1 / log(x + c), x the target's number of
     distinct engagers, c = 5) discounts edges into popular targets, so that camouflage
-    spent on them adds little; the ``log(1 + interactions)`` factor counts repeated
-    engagement of the same target, with diminishing returns (the paper's edges are 0/1).
+    spent on them adds little. The paper's edges are 0/1; here an edge weighs more when
+    its engagement is repeated (``log(1 + interactions)^2``: diminishing returns, but a
+    pair engaged 6 times weighs 3x a pair engaged twice) and when it is mutual (a pod's
+    members engage each other): on the generated graphs these two lift the smallest pods
+    1.45x above the densest organic blocks, where 0/1 edges (or the log alone) left them
+    1.1x above (docs/authenticity.md). FRAUDAR's guarantee holds for any non-negative
+    edge suspiciousness.
     """
-    in_degree = np.bincount(engagement.graph.dst, minlength=engagement.graph.n)
-    return np.log1p(engagement.interactions) / np.log(in_degree[engagement.graph.dst] + column_offset)
+    graph = engagement.graph
+    in_degree = np.bincount(graph.dst, minlength=graph.n)
+    mutual = np.where(engagement.reciprocal, 2.0, 1.0)
+    return np.log1p(engagement.interactions) ** 2 * mutual / np.log(in_degree[graph.dst] + column_offset)
 
 
 def dense_blocks(engagement: Engagement, settings: DenseBlockSettings) -> list[SuspiciousGroup]:
