@@ -163,3 +163,19 @@ def test_the_truth_file_names_accounts_as_every_format_writes_them(tmp_path, fmt
     assert members <= accounts
     organic = {f"u{i:03d}" for i in range(1, 301)}
     assert not members & organic and {row["account"] for row in truth if row["kind"] == "target"} <= organic
+
+
+def test_the_command_injects_on_request_and_names_a_wrong_kind(tmp_path):
+    from typer.testing import CliRunner
+
+    from influence.cli import app
+
+    bad = CliRunner().invoke(app, ["generate", "--out", str(tmp_path), "--inject", "pods,bots"])
+    assert bad.exit_code == 2 and "unknown abuse kind(s) bots" in bad.output
+    assert not list(tmp_path.iterdir())
+    done = CliRunner().invoke(app, ["generate", "--out", str(tmp_path), "--users", "200", "--days", "5",
+                                    "--format", "csv", "--inject", "rings", "--inject-seed", "3", "--json"])
+    assert done.exit_code == 0, done.output
+    figures = json.loads(done.output)
+    assert figures["path"].endswith("-rings-i3.csv") and figures["truth"].endswith("-rings-i3.truth.csv")
+    assert {row["kind"] for row in csv.DictReader(open(figures["truth"]))} == {"ring"}
