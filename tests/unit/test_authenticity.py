@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from influence.config import AuthenticitySettings, LockstepSettings, load_config
+from influence.config import AuthenticitySettings, LockstepSettings
 from influence.generate import generate
 from influence.graph.authenticity import (
     Engagement, Events, dense_blocks, detect, lockstep, lockstep_candidates, rings,
@@ -274,14 +274,3 @@ def test_inputs_are_checked():
         dataclasses.replace(engagement, interactions=np.ones(1, dtype=np.int64))
     with pytest.raises(ValueError, match="one entry per interaction"):
         Events(events.actor, events.target[:-1], events.seconds)
-
-
-def test_the_settings_hang_on_the_config_with_their_defaults(tmp_path):
-    settings = load_config(environ={})
-    assert settings.authenticity.enabled and settings.authenticity.authentic_scores
-    assert settings.authenticity.lockstep.bucket_seconds == 3600
-    config = tmp_path / "c.yaml"
-    config.write_text("authenticity:\n  ring:\n    min_ratio: 8\n  dense_block:\n    min_members: 12\n")
-    changed = load_config(config, environ={"INFLUENCE_AUTHENTICITY__LOCKSTEP__MIN_ACCOUNTS": "20"})
-    assert changed.authenticity.ring.min_ratio == 8 and changed.authenticity.dense_block.min_members == 12
-    assert changed.authenticity.lockstep.min_accounts == 20

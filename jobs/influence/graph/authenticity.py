@@ -436,7 +436,7 @@ def lockstep(engagement: Engagement, events: Events, settings: LockstepSettings)
     nodes = np.unique(np.concatenate([e_actor, n + e_episode]))
     label = _components(e_actor, n + e_episode, nodes)
     account_label = label[np.searchsorted(nodes, e_actor)]
-    episode_span = _episode_spans(hot_keys, episode_of_hot, span, low)
+    episode_span = _episode_spans(hot_keys, episode_of_hot, span)
     groups = []
     for part in np.unique(account_label):
         mine = account_label == part
@@ -457,8 +457,7 @@ def lockstep(engagement: Engagement, events: Events, settings: LockstepSettings)
     return _ordered(groups)
 
 
-def _episode_spans(hot_keys: np.ndarray, episode_of_hot: np.ndarray, span: int,
-                   low: int) -> tuple[np.ndarray, np.ndarray]:
+def _episode_spans(hot_keys: np.ndarray, episode_of_hot: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
     """Per episode: its target and its number of hot windows."""
     first = np.flatnonzero(np.concatenate([[True], np.diff(episode_of_hot) != 0]))
     return hot_keys[first] // span, np.bincount(episode_of_hot)
