@@ -169,6 +169,22 @@ class RingSettings(_Strict):
     prior_pairs: float = Field(100.0, ge=0)
 
 
+class AttributionSettings(_Strict):
+    """Which detector's group an account flagged by several is listed under (``detect``)."""
+
+    # A *wave*: at least this many of a dense block's members engage one of its targets in
+    # one lockstep window (two buckets). The Spark pre-filter keeps the (target, window)
+    # cells with min(lockstep.min_accounts, wave_accounts) distinct actors.
+    wave_accounts: int = Field(4, ge=2)
+    # A dense block with at least this share of its engagement in waves is a pod: it keeps its
+    # accounts before rings; one below it yields the accounts it shares with a ring.
+    min_wave_share: float = Field(0.5, gt=0, le=1)
+    # A dense block not in waves is listed only when its members spend at least this share
+    # of their engagement on its targets (accounts that do little else); a dense community
+    # of real accounts, with lives outside it, is neither.
+    min_focus: float = Field(0.75, ge=0, le=1)
+
+
 class AuthenticitySettings(_Strict):
     """Engagement authenticity (issue 23): dense blocks, lockstep, rings."""
 
@@ -178,6 +194,13 @@ class AuthenticitySettings(_Strict):
     dense_block: DenseBlockSettings = DenseBlockSettings()
     lockstep: LockstepSettings = LockstepSettings()
     ring: RingSettings = RingSettings()
+    attribution: AttributionSettings = AttributionSettings()
+
+    @property
+    def prefilter_accounts(self) -> int:
+        """Distinct actors a (target, window) cell needs for ``detect``'s events: lockstep's
+        hot cells and the attribution's waves both need no others."""
+        return min(self.lockstep.min_accounts, self.attribution.wave_accounts)
 
 
 class GraphFramesSettings(_Strict):

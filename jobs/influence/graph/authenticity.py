@@ -11,7 +11,10 @@ Three detectors, each a pure function of numpy arrays on the driver, each return
 - ``rings``: reciprocal engagement far denser than the members' communities predict; finds
   reciprocal rings.
 
-``detect`` runs the three with one ``AuthenticitySettings``. A group's *members* are the
+``detect`` runs the three with one ``AuthenticitySettings`` and attributes each flagged
+account to one group, under the detector that explains it best (a pod once, as a dense
+block in waves, not also as a ring and a lockstep crew; see ``detect``); the single
+detectors return their own candidates, which overlap. A group's *members* are the
 accounts that engage (the suspected pod or buyers), its *targets* the accounts they lift.
 The detectors never read user ids: nodes are the indexes ``0..n-1`` of ``EdgeList.ids``.
 Nothing is random: the same arrays give the same groups, in the same order.
@@ -23,8 +26,8 @@ Spark can apply: see ``lockstep_candidates``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import Callable, Literal
 
 import numpy as np
 
@@ -127,14 +130,132 @@ class SuspiciousGroup:
 
 
 def detect(engagement: Engagement, events: Events, settings: AuthenticitySettings) -> list[SuspiciousGroup]:
-    """All three detectors with one settings object: dense blocks, then lockstep groups,
-    then rings, each in its own order (``_ordered``). Nothing when ``settings.enabled`` is
-    false. Cost: the sum of the three (each docstring): 0.4 s on the driver at 1M
-    interactions (430,062 edges, 31,167 users; ``bench.authenticity``)."""
+    """The three detectors with one settings object, each account listed at most once:
+    dense blocks, then lockstep groups, then rings, each in its own order (``_ordered``).
+    Nothing when ``settings.enabled`` is false. ``events``: every interaction of the
+    window, or those ``lockstep_candidates(events, window_start, settings, n)`` keeps.
+
+    Attribution. The single detectors overlap (a pod is also a reciprocal ring and engages
+    in sync; a large ring is also a dense block) and FRAUDAR also finds dense communities of
+    real accounts. ``detect`` lists each account at most once, under the detector that
+    explains it best, from two signals of a group's engagement of its targets (``_signals``):
+    its *wave share*, the share that came while at least ``attribution.wave_accounts``
+    members engaged the same target in one lockstep window (coordination), and its *focus*,
+    its share of all the members' engagement in the window. Candidates claim their members
+    in this order of precedence, each account going to the first group that holds it:
+
+    1. pods: dense blocks with a wave share of at least ``attribution.min_wave_share``;
+       then rings in waves that, as blocks of their members, pass the dense-block
+       thresholds (pods the greedy peel did not isolate);
+    2. rings (reciprocal groups that keep their ties to themselves, at their own times);
+    3. dense blocks not in waves with a focus of at least ``attribution.min_focus``
+       (accounts that do little else). A dense block neither in waves nor focused is not
+       listed: a dense community of real accounts, with lives outside it.
+
+    A candidate that lost some members to an earlier group is recomputed on the rest and
+    listed only if that still passes its detector's thresholds. Then ``lockstep`` runs with
+    the listed members left out (``explained``): its groups are the synchronized accounts
+    that no dense block or ring explains (fresh accounts bursting on a target). Reasons
+    say what else a group shows (a pod's waves; a ring that was also a dense block).
+    ``dense_blocks``, ``lockstep`` and ``rings`` called alone return their candidates,
+    overlaps included.
+
+    Cost: the three detectors (each docstring) and one pass over ``events`` and the edges
+    per candidate: 0.45 s on the driver at 1M interactions (``bench.authenticity``).
+    """
     if not settings.enabled:
         return []
-    return (dense_blocks(engagement, settings.dense_block) + lockstep(engagement, events, settings.lockstep)
-            + rings(engagement, settings.ring))
+    graph = engagement.graph
+    attribution = settings.attribution
+    dense, block_of = _dense_candidates(engagement, settings.dense_block)
+    found = _ring_candidates(engagement, settings.ring)
+    made = engagement.engagements_made
+    # (candidate, its signals), in the order of precedence.
+    pods: list[tuple[_Candidate, tuple[float, float]]] = []
+    from_rings, ring_order, others = [], [], []
+    for candidate in dense:
+        signals = _signals(engagement, events, candidate.group, settings, made)
+        (pods if signals[0] >= attribution.min_wave_share else others).append((candidate, signals))
+    for candidate in found:
+        signals = _signals(engagement, events, candidate.group, settings, made)
+        if signals[0] >= attribution.min_wave_share:  # a pod, unless the dense-block thresholds say no
+            member = np.zeros(graph.n, dtype=bool)
+            member[list(candidate.group.members)] = True
+            block = block_of(np.flatnonzero(member[graph.src] & member[graph.dst]))
+            if block is not None:
+                from_rings.append((block, _signals(engagement, events, block.group, settings, made)))
+                continue
+        ring_order.append((candidate, signals))
+    order = pods + _by_score(from_rings) + ring_order + others
+    owner = np.full(graph.n, -1, dtype=np.int64)  # per account: the listed group holding it
+    listed: list[SuspiciousGroup] = []
+    for candidate, signals in order:
+        members = np.asarray(candidate.group.members, dtype=np.int64)
+        free = members[owner[members] < 0]
+        group = candidate.group if len(free) == len(members) else candidate.rebuild(free) if len(free) else None
+        if group is None:
+            continue
+        if group is not candidate.group:
+            signals = _signals(engagement, events, group, settings, made)
+        share, focus = signals
+        if group.detector == "dense_block" and share < attribution.min_wave_share and focus < attribution.min_focus:
+            continue  # neither coordinated nor single-purpose: a dense community of real accounts
+        if share >= attribution.min_wave_share:
+            group = replace(group, reason=group.reason + _waves_clause(share, settings))
+        owner[list(group.members)] = len(listed)
+        listed.append(group)
+    # A ring that holds the accounts of a dense block not in waves says so.
+    for candidate, (share, _) in order:
+        if candidate.group.detector != "dense_block" or share >= attribution.min_wave_share:
+            continue
+        holders = np.unique(owner[list(candidate.group.members)])
+        for i in holders[holders >= 0].tolist():
+            if listed[i].detector == "ring" and "also a dense block" not in listed[i].reason:
+                listed[i] = replace(listed[i], reason=listed[i].reason + (
+                    f"; also a dense block ({candidate.group.score:.1f}x the graph's average), "
+                    f"but at their own times ({share:.0%} in waves)"))
+    dense_listed = _ordered([g for g in listed if g.detector == "dense_block"])
+    rings_listed = _ordered([g for g in listed if g.detector == "ring"])
+    return dense_listed + lockstep(engagement, events, settings.lockstep, explained=owner >= 0) + rings_listed
+
+
+def _by_score(entries: list[tuple[_Candidate, tuple[float, float]]]) -> list[tuple[_Candidate, tuple[float, float]]]:
+    return sorted(entries, key=lambda entry: (-round(entry[0].group.score, 9), entry[0].group.members))
+
+
+def _signals(engagement: Engagement, events: Events, group: SuspiciousGroup, settings: AuthenticitySettings,
+             made: np.ndarray) -> tuple[float, float]:
+    """``(wave share, focus)`` of the engagement from ``group``'s members to its targets in
+    the window. Wave share: the share of it that came in *waves*, (target, lockstep window)
+    cells where at least ``attribution.wave_accounts`` distinct members engaged that
+    target; its denominator is ``Engagement``'s interactions, so ``events`` may be those
+    ``lockstep_candidates`` keeps for ``detect`` (every wave's cell is kept). Focus: its
+    share of all the members' engagement in the window (``made``: per node, the
+    interactions it made). O(len(events) + m)."""
+    graph = engagement.graph
+    n = graph.n
+    member = np.zeros(n, dtype=bool)
+    member[list(group.members)] = True
+    target = np.zeros(n, dtype=bool)
+    target[list(group.targets)] = True
+    total = float(engagement.interactions[member[graph.src] & target[graph.dst]].sum())
+    focus = total / max(float(made[member].sum()), 1.0)
+    inside = np.flatnonzero(member[events.actor] & target[events.target] & (events.actor != events.target))
+    if total == 0 or len(inside) == 0:
+        return 0.0, focus
+    mine = Events(events.actor[inside], events.target[inside], events.seconds[inside])
+    event, window, cell_target = _windows(mine, engagement.window_start, settings.lockstep.bucket_seconds)
+    _, actors, cell_index = _distinct_per_window(mine, event, window, cell_target, n)
+    in_wave = np.zeros(len(inside), dtype=bool)
+    in_wave[event[actors[cell_index] >= settings.attribution.wave_accounts]] = True
+    return float(in_wave.sum()) / total, focus
+
+
+def _waves_clause(share: float, settings: AuthenticitySettings) -> str:
+    hours = settings.lockstep.bucket_seconds * 2 / 3600
+    span = f"{hours:g} hour" + ("" if hours == 1 else "s")
+    return (f"; {share:.0%} of it came in waves ({settings.attribution.wave_accounts} or more of them on one "
+            f"account within {span})")
 
 
 def _ordered(groups: list[SuspiciousGroup]) -> list[SuspiciousGroup]:
@@ -181,6 +302,10 @@ def dense_blocks(engagement: Engagement, settings: DenseBlockSettings) -> list[S
     columns are peeled first. Each round's block has its edges removed, and peeling starts
     again, for several blocks.
 
+    ``detect`` lists a block only when it is in waves (a pod) or its members do little
+    else (its ``attribution``), since dense communities of real accounts are dense blocks
+    too, and gives a large ring that is also a dense block to ``rings``.
+
     Flagging: a block's targets are the columns that get at least ``min_owned_share`` of
     their suspiciousness from the block's rows (popular accounts it uses as camouflage are
     not); it splits into the connected parts of its rows and those targets (pods peeled
@@ -204,21 +329,46 @@ def dense_blocks(engagement: Engagement, settings: DenseBlockSettings) -> list[S
     (one like per pair), pods that spread over popular targets only, or buyers whose
     targets are popular (their edges are discounted).
     """
+    return [candidate.group for candidate in _dense_candidates(engagement, settings)[0]]
+
+
+@dataclass(frozen=True, eq=False)
+class _Candidate:
+    """A detector's group before ``detect``'s attribution, and ``rebuild``: the same group
+    on part of its members, with its figures recomputed (None when that part no longer
+    passes the detector's thresholds)."""
+
+    group: SuspiciousGroup
+    rebuild: Callable[[np.ndarray], SuspiciousGroup | None]
+
+
+def _ordered_candidates(candidates: list[_Candidate]) -> list[_Candidate]:
+    return sorted(candidates, key=lambda c: (-round(c.group.score, 9), c.group.members))
+
+
+def _dense_candidates(engagement: Engagement, settings: DenseBlockSettings) -> tuple[
+        list[_Candidate], Callable[[np.ndarray], _Candidate | None]]:
+    """``dense_blocks``'s groups, and the block that given edges (member -> target) make
+    when it passes the thresholds (``_dense_candidate`` with the same weights)."""
     from influence.graph import _authenticity_kernels as kernels
 
     graph = engagement.graph
     n = graph.n
     if graph.m == 0:
-        return []
+        return [], lambda edges: None
     weight = suspiciousness(engagement, settings.column_offset)
     engagers = np.count_nonzero(np.bincount(graph.src, minlength=n))
     engaged = np.count_nonzero(np.bincount(graph.dst, minlength=n))
     g_graph = float(weight.sum()) / (engagers + engaged)
+
+    def block_of(edges: np.ndarray) -> _Candidate | None:
+        return _dense_candidate(engagement, edges, weight[edges], g_graph, settings)
+
     threshold = settings.min_ratio * g_graph
     core = _core(n, graph.src, graph.dst, weight, threshold)
     edges = np.flatnonzero(core)
     if len(edges) == 0:
-        return []
+        return [], block_of
     src, dst, w = graph.src[edges], graph.dst[edges], weight[edges]
     received = np.bincount(graph.dst, weights=weight, minlength=n)
     row_order = np.lexsort((dst, src))
@@ -228,7 +378,7 @@ def dense_blocks(engagement: Engagement, settings: DenseBlockSettings) -> list[S
     arrays = (row_ptr, dst[row_order].astype(np.int64), row_order.astype(np.int64),
               col_ptr, src[col_order].astype(np.int64), col_order.astype(np.int64))
     alive = np.ones(len(edges), dtype=np.bool_)
-    groups: list[SuspiciousGroup] = []
+    groups: list[_Candidate] = []
     for _ in range(settings.max_rounds):
         if not alive.any():
             break
@@ -243,7 +393,7 @@ def dense_blocks(engagement: Engagement, settings: DenseBlockSettings) -> list[S
         inside = alive & is_row[src] & is_col[dst]
         alive &= ~inside
         groups.extend(_block_parts(engagement, edges[inside], w[inside], received, g_graph, settings))
-    return _ordered(groups)
+    return _ordered_candidates(groups), block_of
 
 
 def _core(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, threshold: float) -> np.ndarray:
@@ -271,7 +421,7 @@ def _components(a: np.ndarray, b: np.ndarray, nodes: np.ndarray) -> np.ndarray:
 
 
 def _block_parts(engagement: Engagement, edges: np.ndarray, w: np.ndarray, received: np.ndarray,
-                 g_graph: float, settings: DenseBlockSettings) -> list[SuspiciousGroup]:
+                 g_graph: float, settings: DenseBlockSettings) -> list[_Candidate]:
     graph = engagement.graph
     n = graph.n
     src, dst = graph.src[edges], graph.dst[edges]
@@ -286,14 +436,33 @@ def _block_parts(engagement: Engagement, edges: np.ndarray, w: np.ndarray, recei
     found = []
     for part in range(label.max() + 1):
         mine = np.isin(src, nodes[(label == part) & (nodes < n)])
-        members, targets = np.unique(src[mine]), np.unique(dst[mine])
-        pairs = len(members) * len(targets) - len(np.intersect1d(members, targets))
-        density = mine.sum() / max(pairs, 1)
-        ratio = float(w[mine].sum()) / (len(members) + len(targets)) / g_graph
-        if len(members) < settings.min_members or density < settings.min_density or ratio < settings.min_ratio:
-            continue
-        found.append(_dense_group(engagement, edges[mine], members, targets, float(density), ratio))
+        candidate = _dense_candidate(engagement, edges[mine], w[mine], g_graph, settings)
+        if candidate is not None:
+            found.append(candidate)
     return found
+
+
+def _dense_candidate(engagement: Engagement, edges: np.ndarray, w: np.ndarray, g_graph: float,
+                     settings: DenseBlockSettings) -> _Candidate | None:
+    """The block of ``edges`` (member -> target, of suspiciousness ``w``) when it has at
+    least ``min_members`` members, ``min_density`` and ``min_ratio``; rebuilt on part of its
+    members from their edges alone."""
+    if len(edges) == 0:
+        return None
+    src, dst = engagement.graph.src[edges], engagement.graph.dst[edges]
+    members, targets = np.unique(src), np.unique(dst)
+    pairs = len(members) * len(targets) - len(np.intersect1d(members, targets))
+    density = len(edges) / max(pairs, 1)
+    ratio = float(w.sum()) / (len(members) + len(targets)) / g_graph
+    if len(members) < settings.min_members or density < settings.min_density or ratio < settings.min_ratio:
+        return None
+
+    def rebuild(part: np.ndarray) -> SuspiciousGroup | None:
+        keep = np.isin(src, part)
+        candidate = _dense_candidate(engagement, edges[keep], w[keep], g_graph, settings)
+        return None if candidate is None else candidate.group
+
+    return _Candidate(_dense_group(engagement, edges, members, targets, float(density), ratio), rebuild)
 
 
 def _dense_group(engagement: Engagement, edges: np.ndarray, members: np.ndarray, targets: np.ndarray,
@@ -335,30 +504,39 @@ def _distinct_per_window(events: Events, event: np.ndarray, window: np.ndarray, 
     return keys, actors, cell_index
 
 
-def lockstep_candidates(events: Events, window_start: int, settings: LockstepSettings, n: int) -> Events:
-    """The pre-filter: only interactions in a (target, window) cell with at least
-    ``settings.min_accounts`` distinct actors, where window w holds buckets w and w + 1
-    and bucket b = floor((unix_seconds - window_start) / bucket_seconds). ``lockstep``
-    gives the same groups with these alone as with every interaction of the window, since
-    it reads nothing else from single interactions (per-account totals come from
-    ``Engagement``).
+def lockstep_candidates(events: Events, window_start: int, settings: AuthenticitySettings | LockstepSettings,
+                        n: int) -> Events:
+    """The pre-filter: only interactions in a (target, window) cell with at least k
+    distinct actors, where window w holds buckets w and w + 1 and bucket
+    b = floor((unix_seconds - window_start) / bucket_seconds). For ``detect`` (``settings``
+    an ``AuthenticitySettings``) k is ``settings.prefilter_accounts``, the smaller of
+    ``lockstep.min_accounts`` and ``attribution.wave_accounts``; for ``lockstep`` alone (a
+    ``LockstepSettings``) it is ``min_accounts``. Either gives the same groups with these
+    interactions alone as with every interaction of the window, since neither reads
+    anything else from single interactions (per-account totals come from ``Engagement``).
 
     In Spark (what this mirrors): ``b = floor((unix_seconds - window_start) / bucket_seconds)``,
     explode each interaction into windows ``b - 1`` and ``b``, count distinct ``actor_id``
-    per (``target_id``, window), keep the cells with at least ``min_accounts``, and keep the
-    interactions that fall in a kept cell (a semi-join on target and either window, distinct
-    interactions). Of 1M generated interactions this keeps 0.7% (6,902; 5.6% with the
-    injected abuse, ``bench.authenticity``).
+    per (``target_id``, window), keep the cells with at least k, and keep the interactions
+    that fall in a kept cell (a semi-join on target and either window, distinct
+    interactions). Of 1M generated interactions ``detect``'s filter (k = 4) keeps 5.4%
+    (54,475; 10.3% with the injected abuse), lockstep's alone (k = 10) 0.7%
+    (``bench.authenticity``).
     """
+    if isinstance(settings, AuthenticitySettings):
+        bucket_seconds, min_accounts = settings.lockstep.bucket_seconds, settings.prefilter_accounts
+    else:
+        bucket_seconds, min_accounts = settings.bucket_seconds, settings.min_accounts
     if len(events.actor) == 0:
         return events
-    event, window, target = _windows(events, window_start, settings.bucket_seconds)
+    event, window, target = _windows(events, window_start, bucket_seconds)
     _, actors, cell_index = _distinct_per_window(events, event, window, target, n)
-    kept = np.unique(event[actors[cell_index] >= settings.min_accounts])
+    kept = np.unique(event[actors[cell_index] >= min_accounts])
     return Events(events.actor[kept], events.target[kept], events.seconds[kept])
 
 
-def lockstep(engagement: Engagement, events: Events, settings: LockstepSettings) -> list[SuspiciousGroup]:
+def lockstep(engagement: Engagement, events: Events, settings: LockstepSettings,
+             explained: np.ndarray | None = None) -> list[SuspiciousGroup]:
     """Groups of accounts that engage the same targets in the same short window, far above
     the targets' usual rate, repeatedly or as fresh accounts.
 
@@ -390,6 +568,10 @@ def lockstep(engagement: Engagement, events: Events, settings: LockstepSettings)
     ``min_accounts`` per window, or organic-looking accounts (most of their engagement
     elsewhere) that join fewer than ``min_episodes`` episodes; bursts on very popular
     targets are found only through their fresh accounts.
+
+    ``explained`` (bool per node, optional): accounts no group may hold, though their
+    engagement still makes windows hot; ``detect`` passes the members of the dense blocks
+    and rings it lists, whose synchrony those explain.
     """
     graph = engagement.graph
     n = graph.n
@@ -428,6 +610,8 @@ def lockstep(engagement: Engagement, events: Events, settings: LockstepSettings)
                               // (episode_of_hot.max() + 1), minlength=n)
     in_lockstep = (engaged_in >= settings.min_share * np.maximum(made, 1)) & (engaged_in > 0)
     in_lockstep |= episodes_of >= settings.min_episodes
+    if explained is not None:
+        in_lockstep &= ~explained
     chosen = in_lockstep[e_actor]
     e_actor, e_episode, e_seconds = e_actor[chosen], e_episode[chosen], e_seconds[chosen]
     if len(e_actor) == 0:
@@ -517,7 +701,7 @@ def rings(engagement: Engagement, settings: RingSettings) -> list[SuspiciousGrou
     ``score``: observed over expected reciprocal ties (how many times denser than the
     members' communities predict); ``density``: share of the members' pairs tied both
     ways. Members and targets are the same accounts. Pods are reciprocal rings too, so
-    this detector flags them as well.
+    this detector flags them as well (``detect`` lists them once, as dense blocks).
 
     Cost: O(m) to pair the edges; the truss in O(sum over ties of the smaller degree),
     compiled; the peel O(s^2) per part of s accounts. Cannot find: rings smaller than
@@ -525,6 +709,10 @@ def rings(engagement: Engagement, settings: RingSettings) -> list[SuspiciousGrou
     reciprocal ties outside (real accounts with a busy life besides the ring), or
     one-way engagement (see ``dense_blocks``).
     """
+    return [candidate.group for candidate in _ring_candidates(engagement, settings)]
+
+
+def _ring_candidates(engagement: Engagement, settings: RingSettings) -> list[_Candidate]:
     from influence.graph import _authenticity_kernels as kernels
 
     graph = engagement.graph
@@ -548,6 +736,32 @@ def rings(engagement: Engagement, settings: RingSettings) -> list[SuspiciousGrou
     ends_ptr = np.searchsorted(ends[ends_order], np.arange(n + 1))
     tie_of = np.concatenate([np.arange(len(a)), np.arange(len(a))])[ends_order]
     mixing = _Mixing(engagement.community, a, b)
+
+    def ring_of(members: np.ndarray) -> _Candidate | None:
+        """The ring of ``members`` (sorted) when it passes the thresholds; rebuilt on part of
+        them the same way."""
+        if len(members) < settings.min_members:
+            return None
+        touching = np.unique(np.concatenate([tie_of[ends_ptr[v]:ends_ptr[v + 1]] for v in members]))
+        touching = touching[np.isin(a[touching], members) & np.isin(b[touching], members)]
+        observed = len(touching)
+        # Always met by a truss part's dense core; checked for a rebuilt part.
+        if observed < settings.min_density * len(members) * (len(members) - 1) / 2:
+            return None
+        closure = 2 * observed / ties[members].sum()
+        if closure < settings.min_closure:
+            return None
+        expected = mixing.expected(members, a[touching], b[touching], settings.prior_pairs)
+        ratio = observed / max(expected, 1e-12)
+        if ratio < settings.min_ratio:
+            return None
+
+        def rebuild(part: np.ndarray) -> SuspiciousGroup | None:
+            candidate = ring_of(np.sort(part))
+            return None if candidate is None else candidate.group
+
+        return _Candidate(_ring_group(engagement, members, int(exchanged[touching].sum()), observed, ratio), rebuild)
+
     groups = []
     for part in range(label.max() + 1):
         candidates = nodes[label == part]
@@ -555,20 +769,10 @@ def rings(engagement: Engagement, settings: RingSettings) -> list[SuspiciousGrou
             continue
         mine = by_label[bounds[part]:bounds[part + 1]]
         members = _dense_core(candidates, ka[mine], kb[mine], settings.min_density, settings.min_members)
-        if members is None:
-            continue
-        touching = np.unique(np.concatenate([tie_of[ends_ptr[v]:ends_ptr[v + 1]] for v in members]))
-        touching = touching[np.isin(a[touching], members) & np.isin(b[touching], members)]
-        observed = len(touching)
-        closure = 2 * observed / ties[members].sum()
-        if closure < settings.min_closure:
-            continue
-        expected = mixing.expected(members, a[touching], b[touching], settings.prior_pairs)
-        ratio = observed / max(expected, 1e-12)
-        if ratio < settings.min_ratio:
-            continue
-        groups.append(_ring_group(engagement, members, int(exchanged[touching].sum()), observed, ratio))
-    return _ordered(groups)
+        candidate = None if members is None else ring_of(members)
+        if candidate is not None:
+            groups.append(candidate)
+    return _ordered_candidates(groups)
 
 
 def _dense_core(candidates: np.ndarray, a: np.ndarray, b: np.ndarray, min_density: float,
