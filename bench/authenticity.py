@@ -23,7 +23,10 @@ attribution); per detector, over the member accounts it lists:
 
 ``--sweep``: the same precision and recall, and the groups on the clean export, over
 ``--seeds`` (export seed = inject seed) at each of those scales, without timing; ``test``
-is the unit tests' export (2,500 users over 60 days, one group of each kind).
+is the unit tests' export (2,500 users over 60 days, one group of each kind). With the
+calibration margins: the attribution's signals (wave share, focus) and the score of every
+candidate of ``dense_blocks`` and ``rings``, by the kind of its members (``organic``,
+``pod``, ``ring``, ``burst``, or ``mixed``), injected and clean exports together.
 """
 
 from __future__ import annotations
@@ -135,6 +138,35 @@ def measure(scale: str | None, inject: str, repeats: int) -> dict[str, Any]:
     return result
 
 
+def signals(engagement: Any, events: Any, ids: np.ndarray, truth: dict[str, str], settings: Any) -> list[tuple]:
+    """``(detector, kind of its members, wave share, focus, score)`` per candidate of
+    ``dense_blocks`` and ``rings``: what ``detect``'s attribution reads."""
+    from influence.graph import authenticity
+
+    made = engagement.engagements_made
+    found = [("dense_block", authenticity._dense_candidates(engagement, settings.dense_block)[0]),
+             ("ring", authenticity._ring_candidates(engagement, settings.ring))]
+    rows = []
+    for detector, candidates in found:
+        for candidate in candidates:
+            kinds = {truth.get(ids[m], "organic") for m in candidate.group.members}
+            wave, focus = authenticity._signals(engagement, events, candidate.group, settings, made)
+            rows.append((detector, kinds.pop() if len(kinds) == 1 else "mixed", wave, focus, candidate.group.score))
+    return rows
+
+
+def margins(rows: list[tuple]) -> dict[str, Any]:
+    """Per detector and kind: how many candidates, and the range of each signal."""
+    result: dict[str, Any] = {}
+    for detector, kind in sorted({(r[0], r[1]) for r in rows}):
+        mine = [r for r in rows if r[:2] == (detector, kind)]
+        result.setdefault(detector, {})[kind] = {
+            "candidates": len(mine),
+            **{name: [min(r[i] for r in mine), max(r[i] for r in mine)]
+               for i, name in ((2, "wave_share"), (3, "focus"), (4, "score"))}}
+    return result
+
+
 def sweep(scale: str, seeds: list[int]) -> dict[str, Any]:
     """Per seed: detect's figures per detector on the injected export, its groups on the
     clean one; and the worst of each over the seeds."""
@@ -143,12 +175,14 @@ def sweep(scale: str, seeds: list[int]) -> dict[str, Any]:
 
     settings = AuthenticitySettings()
     runs: dict[str, Any] = {}
+    rows: list[tuple] = []
     for seed in seeds:
         run: dict[str, Any] = {}
         for inject in ("pods,rings,bursts", ""):
             engagement, events, ids, truth, _ = inputs(scale, inject, seed)
             kept = authenticity.lockstep_candidates(events, engagement.window_start, settings, engagement.graph.n)
             groups = authenticity.detect(engagement, kept, settings)
+            rows.extend(signals(engagement, kept, ids, truth, settings))
             if inject:
                 run.update(each_account_listed_once=listed_once(groups),
                            detectors={d: figures(groups, d, ids, truth) for d in OWN})
@@ -165,7 +199,7 @@ def sweep(scale: str, seeds: list[int]) -> dict[str, Any]:
     return {"seeds": seeds, "runs": runs,
             "min": {d: {k: worst(k, d) for k in ("precision_own", "precision_any", "recall_own")} for d in OWN},
             "each_account_listed_once": all(r["each_account_listed_once"] for r in runs.values()),
-            "clean_groups": sum(r["clean_groups"] for r in runs.values())}
+            "clean_groups": sum(r["clean_groups"] for r in runs.values()), "margins": margins(rows)}
 
 
 def main(argv: list[str] | None = None) -> None:
