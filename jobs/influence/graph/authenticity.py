@@ -285,10 +285,12 @@ def suspiciousness(engagement: Engagement, column_offset: float) -> np.ndarray:
     spent on them adds little. The paper's edges are 0/1; here an edge weighs more when
     its engagement is repeated (``log(1 + interactions)^2``: diminishing returns, but a
     pair engaged 6 times weighs 3x a pair engaged twice) and when it is mutual (a pod's
-    members engage each other): on the generated graphs these two lift the smallest pods
-    1.45x above the densest organic blocks, where 0/1 edges (or the log alone) left them
-    1.1x above (docs/authenticity.md). FRAUDAR's guarantee holds for any non-negative
-    edge suspiciousness.
+    members engage each other): on the generated exports first measured these two lifted
+    the smallest pods 1.45x above the densest organic blocks, where 0/1 edges (or the log
+    alone) left them 1.1x above; over more seeds the smallest pod is 4.1x and the densest
+    community of real accounts 4.5x, which ``detect``'s attribution, not the weights, tells
+    apart (docs/authenticity.md). FRAUDAR's guarantee holds for any non-negative edge
+    suspiciousness.
     """
     graph = engagement.graph
     in_degree = np.bincount(graph.dst, minlength=graph.n)
