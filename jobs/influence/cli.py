@@ -268,6 +268,10 @@ def generate(
     end: Annotated[Optional[str], typer.Option(help=f"Last day, YYYY-MM-DD (default {DEFAULT_END}).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed: same arguments, same bytes.")] = SAMPLE_SEED,
     fmt: Annotated[str, typer.Option("--format", help="Export format: jsonl (with followers and hashtags), csv or snap.")] = "jsonl",
+    inject: Annotated[Optional[str], typer.Option(
+        help="Known abuse to add on new accounts, a comma list of pods, rings, bursts; its ground truth "
+             "(account,group,kind) goes beside the export as NAME.truth.csv.")] = None,
+    inject_seed: Annotated[Optional[int], typer.Option(help="Seed of the injected abuse (default --seed).")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write a realistic synthetic export (communities, bridges, heavy-tailed activity)."""
@@ -275,14 +279,20 @@ def generate(
 
     last_day = _parse_date(end) or DEFAULT_END
     try:
-        path = generator.write_export(out_dir, users=users, days=days, end=last_day, seed=seed, fmt=fmt)
+        kinds = generator.parse_inject(inject or "")
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--inject") from None
+    try:
+        path = generator.write_export(out_dir, users=users, days=days, end=last_day, seed=seed, fmt=fmt,
+                                      inject=kinds, inject_seed=inject_seed)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--format") from None
     lines = sum(1 for _ in path.open())
+    truth = generator.truth_path(path) if kinds else None
     if as_json:
-        _print_json({"path": str(path), "interactions": lines})
+        _print_json({"path": str(path), "interactions": lines, **({"truth": str(truth)} if truth else {})})
     else:
-        out.print(f"wrote {lines:,} interactions to {path}")
+        out.print(f"wrote {lines:,} interactions to {path}" + (f" and the injected abuse to {truth}" if truth else ""))
 
 
 @app.command()

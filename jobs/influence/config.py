@@ -119,6 +119,90 @@ class CommunitySettings(_Strict):
     resolution: float = Field(1.0, gt=0)
 
 
+class DenseBlockSettings(_Strict):
+    """FRAUDAR's greedy peeling (Hooi et al., KDD 2016); docs/authenticity.md explains each knob."""
+
+    # Column weight 1 / log(in-degree + offset): the paper's discount of popular targets.
+    column_offset: float = Field(5.0, gt=1)
+    # A block is flagged at this many times the whole graph's suspicious weight per account.
+    min_ratio: float = Field(4.0, gt=0)
+    # ... with at least this many engaging members, and this share of its possible pairs engaged.
+    min_members: int = Field(8, ge=2)
+    min_density: float = Field(0.6, gt=0, le=1)
+    # A target belongs to a block when at least this share of its suspicious weight comes from it.
+    min_owned_share: float = Field(0.5, gt=0, le=1)
+    # Peeling rounds at most (each finds one block, then removes its edges).
+    max_rounds: int = Field(50, ge=1)
+
+
+class LockstepSettings(_Strict):
+    """CopyCatch-like lockstep on time buckets (Beutel et al., WWW 2013)."""
+
+    # Time bucket; a window is one bucket and the next (neighbouring-bucket tolerance).
+    bucket_seconds: int = Field(3600, ge=60)
+    # Distinct accounts engaging one target in one window before it can count (the Spark
+    # side's pre-filter uses the same number).
+    min_accounts: int = Field(10, ge=2)
+    # ... and at least this many times the target's usual engagement in a window.
+    min_lift: float = Field(10.0, ge=1)
+    # An account is in lockstep when this share of its engagement in the window is in hot
+    # windows (fresh accounts), or when it took part in this many separate hot episodes.
+    min_share: float = Field(0.5, gt=0, le=1)
+    min_episodes: int = Field(3, ge=2)
+    # A group is reported with at least this many members, and when at least this share of
+    # their engagement in the window is in its episodes.
+    min_members: int = Field(10, ge=2)
+    min_synchrony: float = Field(0.25, ge=0, le=1)
+
+
+class RingSettings(_Strict):
+    """Reciprocal rings: far denser than the members' communities predict."""
+
+    min_members: int = Field(5, ge=3)
+    # Share of the members' pairs engaging both ways.
+    min_density: float = Field(0.8, gt=0, le=1)
+    # Observed reciprocal ties over what the members' communities' reciprocal density predicts.
+    min_ratio: float = Field(5.0, gt=0)
+    # Share of the members' reciprocal ties that are inside the group.
+    min_closure: float = Field(0.85, ge=0, le=1)
+    # A community's density is shrunk towards the whole graph's with this many pseudo-pairs.
+    prior_pairs: float = Field(100.0, ge=0)
+
+
+class AttributionSettings(_Strict):
+    """Which detector's group an account flagged by several is listed under (``detect``)."""
+
+    # A *wave*: at least this many of a dense block's members engage one of its targets in
+    # one lockstep window (two buckets). The Spark pre-filter keeps the (target, window)
+    # cells with min(lockstep.min_accounts, wave_accounts) distinct actors.
+    wave_accounts: int = Field(4, ge=2)
+    # A dense block with at least this share of its engagement in waves is a pod: it keeps its
+    # accounts before rings; one below it yields the accounts it shares with a ring.
+    min_wave_share: float = Field(0.5, gt=0, le=1)
+    # A dense block not in waves is listed only when its members spend at least this share
+    # of their engagement on its targets (accounts that do little else); a dense community
+    # of real accounts, with lives outside it, is neither.
+    min_focus: float = Field(0.75, ge=0, le=1)
+
+
+class AuthenticitySettings(_Strict):
+    """Engagement authenticity (issue 23): dense blocks, lockstep, rings."""
+
+    enabled: bool = True
+    # influence_score uses the authentic figures (flagged members' engagement removed).
+    authentic_scores: bool = True
+    dense_block: DenseBlockSettings = DenseBlockSettings()
+    lockstep: LockstepSettings = LockstepSettings()
+    ring: RingSettings = RingSettings()
+    attribution: AttributionSettings = AttributionSettings()
+
+    @property
+    def prefilter_accounts(self) -> int:
+        """Distinct actors a (target, window) cell needs for ``detect``'s events: lockstep's
+        hot cells and the attribution's waves both need no others."""
+        return min(self.lockstep.min_accounts, self.attribution.wave_accounts)
+
+
 class GraphFramesSettings(_Strict):
     """The graphframes engine's own knobs; the metrics' parameters are shared with the driver engine."""
 
@@ -308,6 +392,7 @@ class Settings(_Strict):
     plan: PlanSettings = PlanSettings()
     engine: Literal["auto", "networkit", "graphframes"] = "auto"
     graphframes: GraphFramesSettings = GraphFramesSettings()
+    authenticity: AuthenticitySettings = AuthenticitySettings()
     # Largest graph (edges) that auto gives the single-machine engine; ~2 GB of driver memory.
     driver_max_edges: int = Field(20_000_000, ge=1)
     # Events dated more than this after the ingest are refused as clock errors.

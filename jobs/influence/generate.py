@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
@@ -36,6 +37,13 @@ TOPICS = ("launch", "pricing", "support", "outage", "sustainability", "recipes",
           "music", "ai", "crypto", "football", "fashion", "parenting", "jobs", "movies", "books", "diy", "pets")
 # Share of each hour of the UTC day (evening peak, night trough).
 _HOURLY = np.array([2, 1, 1, 1, 1, 2, 3, 4, 5, 5, 5, 5, 6, 6, 5, 5, 5, 6, 7, 8, 8, 7, 5, 3], dtype=float)
+# Known abuse the generator can add (``inject``), and the kind each writes in the ground truth.
+INJECT_KINDS = {"pods": "pod", "rings": "ring", "bursts": "burst"}
+# Groups of each injected kind: one per this many users, at least one.
+USERS_PER_INJECTED_GROUP = 4_000
+POD_SIZE, RING_SIZE, BURST_SIZE = (10, 30), (5, 15), (50, 200)
+# Share of a pod member's engagement spent on popular accounts as camouflage.
+POD_CAMOUFLAGE = 0.3
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,10 @@ class SyntheticExport:
     community: np.ndarray
     followers: np.ndarray
     seed: int = SAMPLE_SEED
+    # With injected abuse: per row, whether it is injected (their topics come from a stream of
+    # their own), and the ground truth as (user index, group, kind) rows.
+    injected: np.ndarray | None = None
+    truth: tuple[tuple[int, str, str], ...] = ()
 
 
 def _user_ids(n: int) -> np.ndarray:
@@ -57,11 +69,27 @@ def _user_ids(n: int) -> np.ndarray:
     return np.array([f"u{i:0{width}d}" for i in range(1, n + 1)])
 
 
+def parse_inject(kinds: str | Iterable[str]) -> tuple[str, ...]:
+    """The abuse kinds of ``--inject`` (a comma list or names), checked, in a fixed order."""
+    names = [k.strip() for k in (kinds.split(",") if isinstance(kinds, str) else kinds)]
+    names = [k for k in names if k]
+    unknown = sorted(set(names) - set(INJECT_KINDS))
+    if unknown:
+        raise ValueError(f"unknown abuse kind(s) {', '.join(unknown)}: --inject takes a comma list of "
+                         f"{', '.join(INJECT_KINDS)}")
+    return tuple(k for k in INJECT_KINDS if k in names)
+
+
 def generate(users: int = SAMPLE_USERS, days: int = SAMPLE_DAYS, end: date = DEFAULT_END, seed: int = SAMPLE_SEED,
              interactions_per_user_day: float = 0.3, inside_share: float = 0.9,
-             reply_back_share: float = 0.25, insular_share: float = 0.6) -> SyntheticExport:
+             reply_back_share: float = 0.25, insular_share: float = 0.6,
+             inject: str | Iterable[str] = (), inject_seed: int | None = None) -> SyntheticExport:
+    """The organic export of the module docstring; with ``inject`` (any of ``pods``, ``rings``,
+    ``bursts``), known abuse added on new accounts (``inject_abuse``), drawn from streams of
+    its own keyed by ``inject_seed`` (default ``seed``): the organic rows stay the same."""
     if users < 2 or days < 1:
         raise ValueError("need at least 2 users and 1 day")
+    kinds_injected = parse_inject(inject)
     rng = np.random.default_rng(seed)
 
     n_communities = max(2, users // 60)
@@ -113,10 +141,167 @@ def generate(users: int = SAMPLE_USERS, days: int = SAMPLE_DAYS, end: date = DEF
     seconds = np.concatenate([seconds, back_seconds])
     kind = np.concatenate([kind, np.full(len(answered), list(kinds).index("reply"))])
 
+    if not kinds_injected:
+        order = np.lexsort((kind, target, actor, seconds))
+        return SyntheticExport(
+            actor=actor[order], target=target[order], seconds=seconds[order], kind=kinds[kind[order]],
+            user_ids=_user_ids(users), community=community, followers=followers, seed=seed,
+        )
+    abuse = inject_abuse(kinds_injected, users=users, days=days, first_second=int(first_day.timestamp()),
+                         attractiveness=attractiveness, received=np.bincount(target, minlength=users),
+                         n_communities=n_communities, seed=seed,
+                         inject_seed=seed if inject_seed is None else inject_seed)
+    n_organic = len(actor)
+    actor = np.concatenate([actor, abuse.actor])
+    target = np.concatenate([target, abuse.target])
+    seconds = np.concatenate([seconds, abuse.seconds])
+    position = {name: i for i, name in enumerate(kinds.tolist())}
+    kind = np.concatenate([kind, [position[k] for k in abuse.kind.tolist()]]).astype(np.int64)
+    injected = np.arange(len(actor)) >= n_organic
     order = np.lexsort((kind, target, actor, seconds))
+    ids = _user_ids(users)
+    width = len(ids[0]) - 1
     return SyntheticExport(
         actor=actor[order], target=target[order], seconds=seconds[order], kind=kinds[kind[order]],
-        user_ids=_user_ids(users), community=community, followers=followers, seed=seed,
+        user_ids=np.concatenate([ids, [f"u{i:0{width}d}" for i in range(users + 1, users + abuse.accounts + 1)]]),
+        community=np.concatenate([community, abuse.community]),
+        followers=np.concatenate([followers, abuse.followers]), seed=seed,
+        injected=injected[order], truth=abuse.truth,
+    )
+
+
+@dataclass(frozen=True)
+class InjectedAbuse:
+    """Rows of injected abuse on ``accounts`` new users numbered from ``users`` on, their
+    communities (for topics) and follower counts, and the ground truth rows."""
+
+    actor: np.ndarray
+    target: np.ndarray
+    seconds: np.ndarray
+    kind: np.ndarray
+    accounts: int
+    community: np.ndarray
+    followers: np.ndarray
+    truth: tuple[tuple[int, str, str], ...]
+
+
+def _times(rng: np.random.Generator, count: int, days: int, first_second: int) -> np.ndarray:
+    """``count`` instants on the export's days with the daily rhythm of organic activity."""
+    day = rng.integers(0, days, count)
+    hour = rng.choice(24, size=count, p=_HOURLY / _HOURLY.sum())
+    return first_second + day * 86_400 + hour * 3_600 + rng.integers(0, 3_600, count)
+
+
+def inject_abuse(kinds: tuple[str, ...], *, users: int, days: int, first_second: int, attractiveness: np.ndarray,
+                 received: np.ndarray, n_communities: int, seed: int, inject_seed: int) -> InjectedAbuse:
+    """Known abuse on new accounts, ``max(1, round(users / 4000))`` groups of each kind.
+
+    - ``pods`` (10-30 members): each member posts every 3 to 10 days and the others engage
+      each post (comment, like, reply) with a probability of 0.7-0.95 per pod, a few minutes
+      to an hour later; about 30% of each member's engagement goes to popular real accounts
+      (the top 2% by attractiveness) at ordinary times, as camouflage.
+    - ``rings`` (5-15 members): every member engages every other member 1 + Poisson(1-4)
+      times over the window at ordinary times (all ties reciprocal, no synchrony); about
+      20% of their engagement goes to real accounts drawn by attractiveness.
+    - ``bursts`` (50-200 fresh accounts): each engages one real target (drawn among the
+      accounts that received engagement) once, within one hour; a quarter of them also
+      engage one popular account at some other time.
+
+    Each kind draws from a stream of its own (``[seed, inject_seed, k]``), so that the rows
+    of a kind do not depend on which other kinds are injected; the new accounts are
+    numbered from ``users`` in a shuffled order, so that a group's ids are not consecutive.
+    Truth rows: every member with its group (``pod1``, ``ring2``, ...) and kind (``pod``,
+    ``ring``, ``burst``); a burst's target, a real account, with kind ``target``.
+    """
+    groups = max(1, round(users / USERS_PER_INJECTED_GROUP))
+    last_second = first_second + days * 86_400 - 1
+    popular = np.argsort(-attractiveness, kind="stable")[:max(20, users // 50)]
+    popular_p = attractiveness[popular] / attractiveness[popular].sum()
+    engaged = np.flatnonzero(received > 0)
+    actor, target, seconds, kind = [], [], [], []
+    truth: list[tuple[int, str, str]] = []
+    members_of: list[np.ndarray] = []  # local account numbers, in creation order
+    next_account = 0
+
+    def new_accounts(count: int) -> np.ndarray:
+        nonlocal next_account
+        local = np.arange(next_account, next_account + count)
+        next_account += count
+        members_of.append(local)
+        return local
+
+    def add(a, t, s, k) -> None:
+        actor.append(np.asarray(a, dtype=np.int64))
+        target.append(np.asarray(t, dtype=np.int64))
+        seconds.append(np.minimum(np.asarray(s, dtype=np.int64), last_second))
+        kind.append(np.asarray(k))
+
+    # Real targets are stored as -1 - user so that new accounts can be renumbered afterwards.
+    for k, name in enumerate(INJECT_KINDS):
+        if name not in kinds:
+            continue
+        rng = np.random.default_rng([seed, inject_seed, 100 + k])
+        for g in range(1, groups + 1):
+            label = f"{INJECT_KINDS[name]}{g}"
+            if name == "pods":
+                members = new_accounts(int(rng.integers(POD_SIZE[0], POD_SIZE[1] + 1)))
+                per_day, engage = rng.uniform(0.1, 0.33), rng.uniform(0.7, 0.95)
+                posts = np.maximum(1, rng.poisson(per_day * days, len(members)))
+                poster = np.repeat(members, posts)
+                posted = _times(rng, len(poster), days, first_second)
+                engager = np.repeat(poster[None, :], len(members), axis=0)
+                who = np.repeat(members[:, None], len(poster), axis=1)
+                keep = (who != engager) & (rng.random(who.shape) < engage)
+                when = np.repeat(posted[None, :], len(members), axis=0)[keep]
+                delay = np.minimum(30 + rng.exponential(600, len(when)), 3_500).astype(np.int64)
+                add(who[keep], engager[keep], when + delay,
+                    rng.choice(["comment", "like", "reply"], len(when), p=[0.45, 0.35, 0.2]))
+                per_member = np.bincount(np.searchsorted(members, who[keep]), minlength=len(members))
+                cover = rng.poisson(per_member * POD_CAMOUFLAGE / (1 - POD_CAMOUFLAGE))
+                cam = np.repeat(members, cover)
+                add(cam, -1 - rng.choice(popular, len(cam), p=popular_p), _times(rng, len(cam), days, first_second),
+                    rng.choice(list(TYPE_SHARES), len(cam), p=list(TYPE_SHARES.values())))
+            elif name == "rings":
+                members = new_accounts(int(rng.integers(RING_SIZE[0], RING_SIZE[1] + 1)))
+                a, b = np.meshgrid(members, members, indexing="ij")
+                pairs = a != b
+                a, b = a[pairs], b[pairs]
+                times = 1 + rng.poisson(rng.uniform(1.0, 4.0), len(a))
+                a, b = np.repeat(a, times), np.repeat(b, times)
+                add(a, b, _times(rng, len(a), days, first_second),
+                    rng.choice(list(TYPE_SHARES), len(a), p=list(TYPE_SHARES.values())))
+                cover = rng.poisson(np.bincount(np.searchsorted(members, a), minlength=len(members)) * 0.25)
+                out = np.repeat(members, cover)
+                add(out, -1 - rng.choice(users, len(out), p=attractiveness / attractiveness.sum()),
+                    _times(rng, len(out), days, first_second),
+                    rng.choice(list(TYPE_SHARES), len(out), p=list(TYPE_SHARES.values())))
+            else:
+                members = new_accounts(int(rng.integers(BURST_SIZE[0], BURST_SIZE[1] + 1)))
+                lifted = int(rng.choice(engaged))
+                start = int(_times(rng, 1, days, first_second)[0])
+                add(members, np.full(len(members), -1 - lifted), start + rng.integers(0, 3_600, len(members)),
+                    rng.choice(["like", "reshare", "comment", "follow"], len(members), p=[0.4, 0.25, 0.2, 0.15]))
+                extra = members[rng.random(len(members)) < 0.25]
+                add(extra, -1 - rng.choice(popular, len(extra), p=popular_p),
+                    _times(rng, len(extra), days, first_second),
+                    rng.choice(["like", "reshare", "comment"], len(extra), p=[0.5, 0.3, 0.2]))
+                truth.append((-1 - lifted, label, "target"))
+            truth.extend((int(m), label, INJECT_KINDS[name]) for m in members)
+
+    accounts = next_account
+    shuffle = np.random.default_rng([seed, inject_seed, 99]).permutation(accounts)
+    number = lambda x: np.where(x < 0, -1 - x, users + shuffle[np.maximum(x, 0)])  # noqa: E731
+    side = np.random.default_rng([seed, inject_seed, 98])
+    communities = side.integers(0, n_communities, len(members_of))
+    community = np.empty(accounts, dtype=np.int64)
+    for group, local in enumerate(members_of):
+        community[shuffle[local]] = communities[group]
+    followers = np.round(side.lognormal(3.0, 1.0, accounts)).astype(np.int64)
+    return InjectedAbuse(
+        actor=number(np.concatenate(actor)), target=number(np.concatenate(target)),
+        seconds=np.concatenate(seconds), kind=np.concatenate(kind), accounts=accounts,
+        community=community, followers=followers,
+        truth=tuple(sorted(((int(number(np.int64(a))), g, k) for a, g, k in truth), key=lambda r: (r[1], r[0]))),
     )
 
 
@@ -136,13 +321,25 @@ def write_snap(export: SyntheticExport, out_dir: Path, name: str) -> Path:
 def post_topics(export: SyntheticExport) -> list[list[str]]:
     """Up to two lower-case hashtags per interaction, mostly from the actor's community's two topics.
 
-    Drawn from a stream of their own, so the interactions are the same in every format.
+    Drawn from a stream of their own, so the interactions are the same in every format;
+    injected rows' from another one, so that the organic rows keep their topics.
     """
     rng = np.random.default_rng(export.seed + 1)
     community_topics = rng.integers(0, len(TOPICS), size=(int(export.community.max()) + 1, 2))
-    own = community_topics[export.community[export.actor], rng.integers(0, 2, len(export.actor))]
-    other = rng.integers(0, len(TOPICS), len(export.actor))
-    how_many = rng.choice(3, size=len(export.actor), p=[0.4, 0.45, 0.15])
+    if export.injected is None:
+        return _topics(rng, community_topics, export.community[export.actor])
+    topics: list[list[str]] = [[] for _ in range(len(export.actor))]
+    for rows, stream in ((np.flatnonzero(~export.injected), rng),
+                         (np.flatnonzero(export.injected), np.random.default_rng([export.seed + 1, 1]))):
+        for row, tags in zip(rows.tolist(), _topics(stream, community_topics, export.community[export.actor[rows]])):
+            topics[row] = tags
+    return topics
+
+
+def _topics(rng: np.random.Generator, community_topics: np.ndarray, communities: np.ndarray) -> list[list[str]]:
+    own = community_topics[communities, rng.integers(0, 2, len(communities))]
+    other = rng.integers(0, len(TOPICS), len(communities))
+    how_many = rng.choice(3, size=len(communities), p=[0.4, 0.45, 0.15])
     return [[] if k == 0 else [TOPICS[a]] if k == 1 or a == b else [TOPICS[a], TOPICS[b]]
             for k, a, b in zip(how_many.tolist(), own.tolist(), other.tolist())]
 
@@ -194,11 +391,33 @@ def write_csv(export: SyntheticExport, out_dir: Path, name: str) -> Path:
     return path
 
 
+def write_truth(export: SyntheticExport, out_dir: Path, name: str) -> Path:
+    """The injected abuse's ground truth, ``account,group,kind``, by group then account."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}.truth.csv"
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(["account", "group", "kind"])
+        writer.writerows([export.user_ids[account], group, kind] for account, group, kind in export.truth)
+    return path
+
+
+def truth_path(export_path: Path) -> Path:
+    """Where ``write_export`` put the ground truth of an export with injected abuse."""
+    return export_path.with_name(export_path.name[:-len(export_path.suffix)] + ".truth.csv")
+
+
 def write_export(out_dir: Path, *, users: int = SAMPLE_USERS, days: int = SAMPLE_DAYS, end: date = DEFAULT_END,
-                 seed: int = SAMPLE_SEED, fmt: str = "jsonl") -> Path:
+                 seed: int = SAMPLE_SEED, fmt: str = "jsonl", inject: str | Iterable[str] = (),
+                 inject_seed: int | None = None) -> Path:
+    """Write the export; with ``inject``, its ground truth beside it (``truth_path``)."""
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r} is not supported (supported: {', '.join(FORMATS)})")
-    export = generate(users=users, days=days, end=end, seed=seed)
+    kinds = parse_inject(inject)
+    export = generate(users=users, days=days, end=end, seed=seed, inject=kinds, inject_seed=inject_seed)
     name = f"interactions-{end.isoformat()}-u{users}-d{days}-s{seed}"
+    if kinds:
+        name += f"-{'-'.join(kinds)}-i{seed if inject_seed is None else inject_seed}"
+        write_truth(export, out_dir, name)
     writer = {"jsonl": write_jsonl, "csv": write_csv, "snap": write_snap}[fmt]
     return writer(export, out_dir, name)

@@ -264,3 +264,19 @@ def test_a_small_input_gets_the_short_run_tuning_and_the_config_keeps_the_last_w
     forced = load_config(overrides={"spark": {"tuning": "long"}})
     assert for_input(forced, 0, 0) == forced
     assert for_input(load_config(overrides={"spark": {"tuning": "short"}}), 10**12, None).spark.conf == short
+
+
+def test_the_authenticity_settings_have_their_defaults_and_take_yaml_and_the_environment(tmp_path):
+    settings = load_config(environ={})
+    assert settings.authenticity.enabled and settings.authenticity.authentic_scores
+    assert settings.authenticity.lockstep.bucket_seconds == 3600
+    attribution = settings.authenticity.attribution
+    assert (attribution.wave_accounts, attribution.min_wave_share, attribution.min_focus) == (4, 0.5, 0.75)
+    assert settings.authenticity.prefilter_accounts == 4  # the smaller of lockstep's 10 and the waves' 4
+    config = tmp_path / "c.yaml"
+    config.write_text("authenticity:\n  ring:\n    min_ratio: 8\n  dense_block:\n    min_members: 12\n")
+    changed = load_config(config, environ={"INFLUENCE_AUTHENTICITY__LOCKSTEP__MIN_ACCOUNTS": "20"})
+    assert changed.authenticity.ring.min_ratio == 8 and changed.authenticity.dense_block.min_members == 12
+    assert changed.authenticity.lockstep.min_accounts == 20
+    assert load_config(overrides={"authenticity": {"attribution": {"wave_accounts": 12}}}).authenticity \
+        .prefilter_accounts == 10
