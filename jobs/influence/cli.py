@@ -217,6 +217,22 @@ def _betweenness_line(summary: dict) -> str:
     return line + ")"
 
 
+def _authenticity_line(summary: dict) -> str:
+    """What engagement authenticity found and what it moved, in one line."""
+    if summary["authenticity"] != "on":
+        return f"engagement authenticity {summary['authenticity']}"
+    groups = {d: n for d, n in (summary.get("anomaly_groups") or {}).items() if n}
+    if not groups:
+        return "engagement authenticity: no group flagged"
+    found = ", ".join(f"{n:,} {d.replace('_', ' ')}" for d, n in groups.items())
+    line = (f"engagement authenticity: {found} group(s) flagged, {summary['flagged_accounts']:,} accounts "
+            "(gold/engagement_anomalies)")
+    if summary.get("authentic_scores"):
+        line += (f"; scored on authentic PageRank: {summary['users_moved']:,} users moved (at most "
+                 f"{summary['rank_shift_max']:,} places), {summary['top100_pushed_out']:,} pushed out of the top 100")
+    return line
+
+
 def _print_scored(report) -> None:
     summary = report.summary
     out.print(f"scored {report.users:,} users, {report.edges:,} edges, {report.interactions:,} interactions "
@@ -233,6 +249,8 @@ def _print_scored(report) -> None:
     if summary.get("audience_sources"):
         out.print(f"audiences of visible posts: {_audience_sources(summary['audience_sources'])}; mass roles "
                   f"{summary['mass_roles_reason']}", highlight=False)
+    if summary.get("authenticity"):
+        out.print(_authenticity_line(summary), highlight=False)
     for trait in summary.get("majority_illusion", []):
         if trait["meaningful"] and trait["illusion_share"] > trait["prevalence"]:
             out.print(f"majority illusion on {trait['trait']}: held by {trait['prevalence']:.0%} of users, but "

@@ -183,6 +183,7 @@ SEGMENTS = "gold/influencer_segments"
 IMPRESSIONS = "gold/impressions_daily"
 CAMPAIGN_PLANS = "gold/campaign_plans"
 AUDIENCE_OVERLAP = "gold/audience_overlap"
+ANOMALIES = "gold/engagement_anomalies"
 
 
 def conform(df: DataFrame, table_name: str) -> DataFrame:

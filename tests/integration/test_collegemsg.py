@@ -270,6 +270,16 @@ def test_sketched_reach_on_real_data_lies_within_its_bound(messages, plans):
     assert sketch.reach >= 0.97 * plans["exact"].reach
 
 
+def test_no_engagement_is_flagged_and_the_authentic_figures_are_the_plain_ones(spark, scored, gold, summary):
+    # Real students messaging each other: the authenticity defaults raise no alarm here.
+    lake, _, _ = scored
+    assert summary["authenticity"] == "on" and summary["flagged_accounts"] == 0
+    assert all(count == 0 for count in summary["anomaly_groups"].values())
+    assert spark.read.format("delta").load(str(lake / tables.ANOMALIES)).count() == 0
+    assert (gold["authentic_pagerank"] == gold["pagerank"]).all() and (gold["suspicious_share"] == 0).all()
+    assert gold["suspicious_reason"].isna().all() and summary["users_moved"] == 0
+
+
 def test_collegemsg_publishes_the_same_rows_as_the_reference_commit(spark, scored):
     lake, _, _ = scored
     assert check_against_reference(spark, lake, "collegemsg") >= 6

@@ -1,7 +1,7 @@
 """Lists with hysteresis, on hand-made rankings (pure Python: no Spark)."""
 
 from influence.config import ListSettings
-from influence.transforms.lists import Candidate, ranked_list, select_lists
+from influence.transforms.lists import Candidate, ranked_list, select_lists, with_pushed_out
 
 SETTINGS = ListSettings(coi_core=4, coi_potential=3, net_of_influence=5, shortlist=4, hysteresis=0.5)
 
@@ -89,3 +89,25 @@ def test_a_shortlist_member_who_lost_both_roles_exits_once():
     entries = select_lists(candidates, {"shortlist": {"x", "a1"}}, SETTINGS)
     exits = [e for e in entries if e.segment == "shortlist" and e.change == "exited"]
     assert [(e.user_id, e.reason) for e in exits] == [("x", "exited: no longer an awareness or conversion influencer")]
+
+
+def test_a_member_the_authentic_score_pushes_out_exits_with_the_group_that_lifted_it():
+    # By the score with raw PageRank, "x" (lifted by a pod) leads the shortlist's conversion
+    # side; by the authentic score it is 9th of 9, past the 2 places; "p" was listed before.
+    raw = [Candidate("x", 1, conversion=True), *(Candidate(f"c{i}", i + 1, conversion=True) for i in range(1, 8)),
+           Candidate("p", 9, conversion=True), *(Candidate(f"a{i}", 9 + i, awareness=True) for i in range(1, 4))]
+    authentic = [Candidate(c.user_id, {"x": 9, "p": 8}.get(c.user_id, c.scope_rank - (c.scope_rank <= 9)),
+                           c.awareness, c.conversion) for c in raw]
+    previous = {"shortlist": {"p"}}
+    why = {"x": "100% of the engagement received came from flagged accounts, most from dense_block-1 (dense block "
+                "of 20 accounts, 9.1x organic)"}
+    entries = with_pushed_out(select_lists(authentic, previous, SETTINGS), select_lists(raw, previous, SETTINGS), why)
+    shortlist = _by_user(entries, "shortlist")
+    assert "x" not in _members(entries, "shortlist") and shortlist["x"].change == "exited"
+    assert shortlist["x"].reason.startswith("exited: pushed out once flagged engagement is discounted (place 1 in "
+                                            "shortlist by the score with raw PageRank)")
+    assert "dense_block-1" in shortlist["x"].reason and shortlist["x"].rank is None
+    # A member whose exit the authentic score does not explain keeps its own reason; the
+    # lists the raw score would give otherwise are the same.
+    unchanged = with_pushed_out(select_lists(raw, previous, SETTINGS), select_lists(raw, previous, SETTINGS), why)
+    assert unchanged == select_lists(raw, previous, SETTINGS)

@@ -16,7 +16,7 @@ from influence.config import Settings
 from influence.errors import InfluenceError
 from influence.graph.engines import choose_engine
 from influence.io.lake import Lake, Replacement
-from influence.pipelines import Step, new_run_id, no_progress
+from influence.pipelines import Step, authenticity, new_run_id, no_progress
 from influence.privacy import pseudonymization_key, with_pseudonymous_ids
 from influence.transforms.edges import build_edges, in_window, window_bounds
 from influence.transforms.illusion import illusions, top_topics
@@ -24,11 +24,15 @@ from influence.transforms.impressions import (AUDIENCE_SOURCES, concentration, i
                                               posts_by_audience_source, visible_posts)
 from influence.transforms.lists import LISTS, list_rows
 from influence.transforms.roles import GLOBAL, mass_premise_note, memberships, role_rows, scoped, with_role_changes
-from influence.transforms.scores import (contact_figures, explained_scores, network_summary, ranked_users, spearman,
-                                         user_figures)
+from influence.transforms.scores import (contact_figures, explained_scores, network_summary, rank_shifts,
+                                         ranked_users, spearman, user_figures, with_authenticity)
 
+# The summary's authenticity fields, null unless the detectors ran and the authentic score ruled.
+AUTHENTICITY_FIGURES = ("anomaly_groups", "flagged_accounts", "users_moved", "rank_shift_max", "rank_shift_median",
+                        "top100_pushed_out")
 # The tables whose candidate rows a score audits before it publishes them.
-AUDITED = (tables.EDGES, tables.IMPRESSIONS, tables.SCORES, tables.SEGMENTS, tables.NETWORK_SUMMARY)
+AUDITED = (tables.EDGES, tables.IMPRESSIONS, tables.SCORES, tables.SEGMENTS, tables.ANOMALIES,
+           tables.NETWORK_SUMMARY)
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,13 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
             result = chosen.compute(spark, edges, settings, seed=seed_for(as_of))
         stage_seconds.update({f"metrics_{k}": v for k, v in result.summary.get("stage_seconds", {}).items()})
 
+        with step("engagement authenticity"):
+            assessment = authenticity.assess(spark, edges, result.metrics, window, as_of=as_of,
+                                             window_days=window_days, n_edges=n_edges, settings=settings,
+                                             run_id=run_id)
+        stage_seconds.update(assessment.seconds)
+        authentic = assessment.per_user is not None and settings.authenticity.authentic_scores
+
         started = time.perf_counter()
         with step("impressions and scores"):
             impressions = settings.impressions
@@ -105,16 +116,18 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
             previous = lake.latest_before(tables.SCORES, "as_of_date", as_of)
             previous_ranks = None if previous is None else F.broadcast(
                 lake.read(tables.SCORES).where(F.col("as_of_date") == F.lit(previous)).select("user_id", "rank"))
-            users = user_figures(result.metrics, contacts, posts, window)
-            ranked = in_one_partition(ranked_users(users.coalesce(1), settings.score_weights))
+            users = with_authenticity(user_figures(result.metrics, contacts, posts, window), assessment.per_user)
+            ranked = in_one_partition(ranked_users(users.coalesce(1), settings.score_weights, authentic=authentic))
             scores = explained_scores(ranked, edges, previous_ranks=previous_ranks, as_of=as_of,
                                       run_id=run_id).localCheckpoint()
             n_users = scores.count()
+            moved = rank_shifts(ranked) if authentic else {}
         stage_seconds["scores"] = _since(started)
 
         started = time.perf_counter()
         with step("roles and lists"):
-            segments, mass_premise = _segments(lake, scores, window, settings, as_of, run_id)
+            raw_ranks = ranked.select("user_id", "raw_rank") if authentic else None
+            segments, mass_premise = _segments(lake, scores, raw_ranks, window, settings, as_of, run_id)
             segments = segments.localCheckpoint()
         stage_seconds["segments"] = _since(started)
 
@@ -122,6 +135,8 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
         with step("network figures"):
             figures = _figures(scores, segments, posts, window, edges, n_users, settings)
             figures["mass_roles_labelled"], figures["mass_roles_reason"] = mass_premise
+            figures.update(dict.fromkeys(AUTHENTICITY_FIGURES), **assessment.figures, authentic_scores=authentic,
+                           **moved)
         stage_seconds["figures"] = _since(started)
 
         summary = network_summary(
@@ -132,14 +147,16 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
 
         with step("audit"), quality.kept_on_failure(lake.root, as_of, run_id):
             quality.require_all({tables.EDGES: edges, tables.IMPRESSIONS: daily, tables.SCORES: scores,
-                                 tables.SEGMENTS: segments, tables.NETWORK_SUMMARY: summary_frame})
+                                 tables.SEGMENTS: segments, tables.ANOMALIES: assessment.anomalies,
+                                 tables.NETWORK_SUMMARY: summary_frame})
 
         with step("publish"):
             lake.replace_concurrently([
                 Replacement.of_partition(edges, tables.EDGES, "as_of_date", as_of),
                 Replacement.of_range(daily, tables.IMPRESSIONS, "date", *window_bounds(as_of, window_days)),
                 Replacement.of_partition(scores, tables.SCORES, "as_of_date", as_of),
-                Replacement.of_partition(segments, tables.SEGMENTS, "as_of_date", as_of)])
+                Replacement.of_partition(segments, tables.SEGMENTS, "as_of_date", as_of),
+                Replacement.of_partition(assessment.anomalies, tables.ANOMALIES, "as_of_date", as_of)])
             # Last, once the others have committed: a date with a summary row is published whole.
             lake.replace_partition(summary_frame, tables.NETWORK_SUMMARY, "as_of_date", as_of)
 
@@ -162,16 +179,19 @@ def _since(started: float) -> float:
     return round(time.perf_counter() - started, 3)
 
 
-def _segments(lake: Lake, scores: DataFrame, window: DataFrame, settings: Settings, as_of: date,
-              run_id: str) -> tuple[DataFrame, tuple[bool, str]]:
+def _segments(lake: Lake, scores: DataFrame, raw_ranks: DataFrame | None, window: DataFrame, settings: Settings,
+              as_of: date, run_id: str) -> tuple[DataFrame, tuple[bool, str]]:
     """Roles and lists of every scope, with their changes since the previous scored date, and
-    whether the global scope's mass roles are labelled (with the sentence that says why)."""
+    whether the global scope's mass roles are labelled (with the sentence that says why).
+    With ``raw_ranks`` (``user_id, raw_rank``: the rank by the score with pagerank), list
+    members pushed out by the authentic score get exit rows that say so."""
     previous_date = lake.latest_before(tables.SEGMENTS, "as_of_date", as_of)
     previous = None if previous_date is None else lake.read(tables.SEGMENTS).where(
         (F.col("as_of_date") == F.lit(previous_date)) & (F.col("change") != "exited"))
     members = memberships(scores, window, community_min_size=settings.scopes.community_min_size,
                           topics=settings.scopes.topics)
-    scoped_users = in_one_partition(scoped(scores, members.coalesce(1), settings.roles))
+    ranked = scores if raw_ranks is None else scores.join(raw_ranks, "user_id")
+    scoped_users = in_one_partition(scoped(ranked, members.coalesce(1), settings.roles))
     previous_roles = None if previous is None else previous.where(~F.col("segment").isin(list(LISTS)))
     previous_lists = None if previous is None else previous.where(F.col("segment").isin(list(LISTS)))
     roles = with_role_changes(role_rows(scoped_users), previous_roles, scoped_users)

@@ -146,6 +146,31 @@ def _shortlist(ordered: list[Candidate], previous: set[str], settings: ListSetti
     return [replace(e, rank=rank.get(e.user_id)) if e.change != "exited" else e for e in entries]
 
 
+def with_pushed_out(entries: list[Entry], raw_entries: list[Entry], why: Mapping[str, str | None]) -> list[Entry]:
+    """``entries`` (the lists by the authentic score) with an ``exited`` row for every member of
+    ``raw_entries`` (the same lists by the score read with pagerank) whom discounting flagged
+    engagement pushed out: a previous member's exit row takes that reason; a user who would
+    have entered gets one. ``why`` is each user's ``suspicious_reason`` (which detector and
+    group lifted them; null when they were lifted only through accounts that were)."""
+    held = {(e.segment, e.user_id) for e in entries if e.change != "exited"}
+    raw_place = {(e.segment, e.user_id): e.rank for e in raw_entries if e.change != "exited"}
+    pushed = {key: place for key, place in raw_place.items() if key not in held}
+    if not pushed:
+        return entries
+
+    def reason(segment: str, user: str) -> str:
+        lifted = why.get(user) or "its PageRank came through accounts that flagged engagement lifted"
+        return (f"exited: pushed out once flagged engagement is discounted (place {pushed[segment, user]} in "
+                f"{segment} by the score with raw PageRank); {lifted}")
+
+    out = [replace(e, reason=reason(e.segment, e.user_id)) if e.change == "exited" and (e.segment, e.user_id) in pushed
+           else e for e in entries]
+    exiting = {(e.segment, e.user_id) for e in entries if e.change == "exited"}
+    out += [Entry(segment, user, None, 0.0, reason(segment, user), "exited")
+            for segment, user in sorted(pushed) if (segment, user) not in exiting]
+    return out
+
+
 SEGMENT_ROW = T.StructType([
     T.StructField("scope", T.StringType(), False), T.StructField("segment", T.StringType(), False),
     T.StructField("user_id", T.StringType(), False), T.StructField("rank", T.IntegerType(), True),
@@ -161,30 +186,48 @@ def list_rows(scoped_users: DataFrame, previous_lists: DataFrame | None, setting
     depth = max(settings.coi_core + settings.coi_potential, settings.net_of_influence)
     depth += hysteresis_margin(depth, h)
     side_depth = settings.shortlist + hysteresis_margin(settings.shortlist, h)
-    ranked = (scoped_users
-              .withColumn("aware_pos", F.when(F.col("is_awareness"), F.row_number().over(
-                  Window.partitionBy("scope", "is_awareness").orderBy("scope_rank"))))
-              .withColumn("convert_pos", F.when(F.col("is_conversion"), F.row_number().over(
-                  Window.partitionBy("scope", "is_conversion").orderBy("scope_rank")))))
-    wanted = (F.col("scope_rank") <= depth) | (F.col("aware_pos") <= side_depth) | (F.col("convert_pos") <= side_depth)
+    raw = "raw_scope_rank" in scoped_users.columns  # the lists by the score with pagerank, to see who is pushed out
+    ranks = ["scope_rank", "raw_scope_rank"] if raw else ["scope_rank"]
+    ranked = scoped_users
+    wanted = F.lit(False)
+    for rank in ranks:
+        ranked = ranked.withColumns({
+            f"aware_pos_{rank}": F.when(F.col("is_awareness"), F.row_number().over(
+                Window.partitionBy("scope", "is_awareness").orderBy(rank))),
+            f"convert_pos_{rank}": F.when(F.col("is_conversion"), F.row_number().over(
+                Window.partitionBy("scope", "is_conversion").orderBy(rank)))})
+        wanted = (wanted | (F.col(rank) <= depth) | (F.col(f"aware_pos_{rank}") <= side_depth)
+                  | (F.col(f"convert_pos_{rank}") <= side_depth))
     previous_members = None
     if previous_lists is not None:
         previous_members = previous_lists.select("scope", "user_id").distinct().withColumn("was_listed", F.lit(True))
         ranked = ranked.join(previous_members, ["scope", "user_id"], "left")
         wanted = wanted | F.col("was_listed").isNotNull()
-    rows = ranked.where(wanted).select("scope", "user_id", "scope_rank", "is_awareness", "is_conversion").collect()
+    extra = ["raw_scope_rank", "suspicious_reason"] if raw else []
+    rows = ranked.where(wanted).select("scope", "user_id", "scope_rank", "is_awareness", "is_conversion",
+                                       *extra).collect()
     previous_rows = [] if previous_lists is None else previous_lists.select("scope", "segment", "user_id").collect()
 
     by_scope: dict[str, list[Candidate]] = {}
+    raw_by_scope: dict[str, list[Candidate]] = {}
+    why: dict[str, str | None] = {}
     for r in rows:
         by_scope.setdefault(r["scope"], []).append(
             Candidate(r["user_id"], r["scope_rank"], bool(r["is_awareness"]), bool(r["is_conversion"])))
+        if raw:
+            raw_by_scope.setdefault(r["scope"], []).append(
+                Candidate(r["user_id"], r["raw_scope_rank"], bool(r["is_awareness"]), bool(r["is_conversion"])))
+            why[r["user_id"]] = r["suspicious_reason"]
     before: dict[str, dict[str, set[str]]] = {}
     for r in previous_rows:
         before.setdefault(r["scope"], {}).setdefault(r["segment"], set()).add(r["user_id"])
     entries = []
     for scope in sorted(set(by_scope) | set(before)):
-        for e in select_lists(by_scope.get(scope, []), before.get(scope, {}), settings, scope):
+        chosen = select_lists(by_scope.get(scope, []), before.get(scope, {}), settings, scope)
+        if raw:
+            chosen = with_pushed_out(
+                chosen, select_lists(raw_by_scope.get(scope, []), before.get(scope, {}), settings, scope), why)
+        for e in chosen:
             entries.append((scope, e.segment, e.user_id, e.rank, float(e.confidence), e.reason, e.change))
     spark = scoped_users.sparkSession
     frame = spark.createDataFrame(entries, SEGMENT_ROW)

@@ -90,7 +90,9 @@ def _of_scope() -> Column:
 
 def scoped(scores: DataFrame, scope_members: DataFrame, roles: RoleSettings) -> DataFrame:
     """One row per (scope, user) with the scope's percentiles, each role's flag,
-    confidence and reason, and ``scope_rank`` (1 = highest influence_score in the scope)."""
+    confidence and reason, and ``scope_rank`` (1 = highest influence_score in the scope); and
+    ``raw_scope_rank`` when ``scores`` has ``raw_rank`` (``transforms.scores.ranked_users``
+    with ``authentic``): the scope's rank by the score read with pagerank."""
     scope = ["scope"]
     in_scope = Window.partitionBy(*scope)
     by_community = ["scope", "community_id"]
@@ -98,12 +100,16 @@ def scoped(scores: DataFrame, scope_members: DataFrame, roles: RoleSettings) -> 
     def pct(column: str, partition: list[str] = scope) -> Column:
         return F.percent_rank().over(Window.partitionBy(*partition).orderBy(F.col(column)))
 
+    rows = scope_members.join(scores, "user_id")
+    if "raw_rank" in scores.columns:  # the scope's rank by the score with pagerank, when the authentic one rules
+        rows = rows.withColumn("raw_scope_rank", F.row_number().over(in_scope.orderBy("raw_rank")))
     rows = (
-        scope_members.join(scores, "user_id")
+        rows
         .withColumn("has_posts", F.col("posts") > 0)
         .withColumn("per_post", F.when(F.col("has_posts"), F.col("engagement_received") / F.col("posts")))
+        # The global rank breaks ties as the scores did (PageRank, then user id).
         .withColumn("scope_rank", F.row_number().over(
-            in_scope.orderBy(F.col("influence_score").desc(), F.col("pagerank").desc(), F.col("user_id"))))
+            in_scope.orderBy(F.col("influence_score").desc(), F.col("rank"), F.col("user_id"))))
         .withColumn("scope_size", F.count(F.lit(1)).over(in_scope))
         .withColumn("p_impressions", pct("impressions"))
         .withColumn("p_reciprocity", pct("reciprocity"))

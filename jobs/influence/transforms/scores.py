@@ -72,14 +72,16 @@ def log_rank_points(column: str) -> Column:
     return F.when(lowest & (users > 1), F.lit(0.0)).otherwise(points)
 
 
-def with_influence_score(users: DataFrame, weights: Mapping[str, float]) -> DataFrame:
+def with_influence_score(users: DataFrame, weights: Mapping[str, float], prefix: str = "") -> DataFrame:
     """Adds ``blend`` (the weighted mean of the weighted metrics' :func:`log_rank_points`,
     ``weights`` normalised to sum to 1) and ``influence_score`` (the blend's own log-rank
-    points, 0-100). Cost: one sort of the users per weighted metric, and one more."""
+    points, 0-100), both named with ``prefix``. Cost: one sort of the users per weighted
+    metric, and one more."""
     total_weight = sum(weights.values())
-    return (users.withColumn("blend", sum(
+    blend = f"{prefix}blend"
+    return (users.withColumn(blend, sum(
         (log_rank_points(m) * (w / total_weight) for m, w in weights.items() if w), F.lit(0.0)))
-        .withColumn("influence_score", log_rank_points("blend")))
+        .withColumn(f"{prefix}influence_score", log_rank_points(blend)))
 
 
 def _top_percent(pct: str) -> Column:
@@ -106,7 +108,9 @@ def _explanation(top_engagers: Column) -> Column:
     said = F.concat_ws("; ", *parts)
     fallback = F.format_string("engaged by %d people, engages %d; no measure in the top quarter",
                                F.col("in_degree"), F.col("out_degree"))
-    return F.when(said == "", fallback).otherwise(said)
+    flagged = F.when(F.col("suspicious_share") > 0, F.format_string(
+        "%.1f%% of the engagement received came from flagged accounts", F.col("suspicious_share") * 100))
+    return F.concat_ws("; ", F.when(said == "", fallback).otherwise(said), flagged)
 
 
 def user_figures(metrics: DataFrame, contacts: DataFrame, posts: DataFrame, interactions: DataFrame) -> DataFrame:
@@ -124,7 +128,17 @@ def user_figures(metrics: DataFrame, contacts: DataFrame, posts: DataFrame, inte
             .fillna(0, subset=["posts", "impressions", "contacts", "reciprocity", "communities_reached"]))
 
 
-def ranked_users(users: DataFrame, weights: Mapping[str, float]) -> DataFrame:
+def with_authenticity(users: DataFrame, per_user: DataFrame | None) -> DataFrame:
+    """``users`` with ``suspicious_share, authentic_pagerank, suspicious_reason`` from
+    engagement authenticity's ``per_user`` figures, or null ones when it did not run."""
+    if per_user is None:
+        return users.withColumns({"suspicious_share": F.lit(None).cast("double"),
+                                  "authentic_pagerank": F.lit(None).cast("double"),
+                                  "suspicious_reason": F.lit(None).cast("string")})
+    return users.join(per_user, "user_id", "left")
+
+
+def ranked_users(users: DataFrame, weights: Mapping[str, float], *, authentic: bool = False) -> DataFrame:
     """``users`` with each metric's ``<metric>_pct``, ``blend``, ``influence_score`` and ``rank``.
 
     ``<metric>_pct`` is the percentile rank (share of users strictly below, 0-100) of each
@@ -137,14 +151,38 @@ def ranked_users(users: DataFrame, weights: Mapping[str, float]) -> DataFrame:
     highest score (ties: higher PageRank, then smaller ``user_id``, so that a rerun ranks
     the same way).
 
+    With ``authentic``, the blend reads ``authentic_pagerank`` where the weights name
+    ``pagerank`` (engagement from flagged groups discounted), and ``raw_influence_score``
+    and ``raw_rank`` are the score and rank with ``pagerank`` itself, to show what moved.
+
     Every figure here is a window over all the users: give it ``users`` in one partition,
     so that the windows sort where the rows are instead of each moving them (the score
     pipeline does). Cost: a sort of the users per window, O(w n log n) for w windows.
     """
     users = users.withColumns({f"{metric}_pct": percentile_rank(metric) for metric in SCORED_METRICS})
-    users = with_influence_score(users, weights)
-    by_score = Window.orderBy(F.col("influence_score").desc(), F.col("pagerank").desc(), F.col("user_id"))
-    return users.withColumn("rank", F.row_number().over(by_score))
+    if authentic:
+        users = _scored(users, weights, "pagerank", prefix="raw_")
+    return _scored(users, weights, "authentic_pagerank" if authentic else "pagerank")
+
+
+def _scored(users: DataFrame, weights: Mapping[str, float], pagerank: str, prefix: str = "") -> DataFrame:
+    """``<prefix>blend``, ``<prefix>influence_score`` and ``<prefix>rank``, the blend's PageRank
+    term read from the column ``pagerank``."""
+    weights = {pagerank if metric == "pagerank" else metric: weight for metric, weight in weights.items()}
+    scored = with_influence_score(users, weights, prefix=prefix)
+    by_score = Window.orderBy(F.col(f"{prefix}influence_score").desc(), F.col(pagerank).desc(), F.col("user_id"))
+    return scored.withColumn(f"{prefix}rank", F.row_number().over(by_score))
+
+
+def rank_shifts(ranked: DataFrame) -> dict[str, Any]:
+    """How far the authentic figures moved the users (:func:`ranked_users` with ``authentic``):
+    ``users_moved``, ``rank_shift_max``, ``rank_shift_median`` (among those who moved) and
+    ``top100_pushed_out``, the network summary's fields. One small aggregation."""
+    shift = F.abs(F.col("rank") - F.col("raw_rank"))
+    row = ranked.agg(F.count_if(shift > 0).alias("users_moved"), F.max(shift).alias("rank_shift_max"),
+                     F.median(F.when(shift > 0, shift)).alias("rank_shift_median"),
+                     F.count_if((F.col("raw_rank") <= 100) & (F.col("rank") > 100)).alias("top100_pushed_out")).first()
+    return {**row.asDict(), "rank_shift_max": int(row["rank_shift_max"] or 0)}
 
 
 def explained_scores(ranked: DataFrame, edges: DataFrame, *, previous_ranks: DataFrame | None, as_of: date,
@@ -158,6 +196,9 @@ def explained_scores(ranked: DataFrame, edges: DataFrame, *, previous_ranks: Dat
                       .groupBy(F.col("dst").alias("user_id")).agg(F.count(F.lit(1)).alias("top_engagers")))
     scored = (ranked.join(engaged_by_top, "user_id", "left")
               .withColumn("explanation", _explanation(F.coalesce("top_engagers", F.lit(0)))))
+    if "raw_rank" not in scored.columns:  # the authentic score did not rule: nothing to compare with
+        scored = scored.withColumns({"raw_influence_score": F.lit(None).cast("double"),
+                                     "raw_rank": F.lit(None).cast("int")})
     if previous_ranks is None:
         scored = scored.withColumn("rank_change", F.lit(None).cast("int"))
     else:
@@ -180,6 +221,17 @@ def spearman(x: Sequence[float | None], y: Sequence[float | None]) -> float | No
     return None if pd.isna(correlation) else float(correlation)
 
 
+def _flat(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested settings as one level: ``{"ring": {"min_members": 5}}`` -> ``{"ring_min_members": 5}``."""
+    flat: dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, Mapping):
+            flat.update(_flat(value, f"{prefix}{name}_"))
+        else:
+            flat[f"{prefix}{name}"] = value
+    return flat
+
+
 def network_summary(engine_summary: dict[str, Any], *, as_of: date, window_days: int, users: int, edges: int,
                     interactions: int, engine: str, engine_reason: str, seed: int, settings: Settings,
                     stage_seconds: dict[str, float], run_id: str, figures: Mapping[str, Any]) -> dict[str, Any]:
@@ -199,6 +251,7 @@ def network_summary(engine_summary: dict[str, Any], *, as_of: date, window_days:
         **{f"lists_{k}": v for k, v in settings.lists.model_dump().items()},
         "scopes_community_min_size": settings.scopes.community_min_size,
         "scopes_topics": ",".join(settings.scopes.topics),
+        **{f"authenticity_{name}": value for name, value in _flat(settings.authenticity.model_dump()).items()},
         **engine_summary.get("parameters", {}),
     }
     row = {k: v for k, v in engine_summary.items() if k not in ("parameters", "stage_seconds")}
