@@ -55,6 +55,36 @@ def test_each_detector_finds_its_injected_kind_and_nothing_else(spark, injected)
             and "in lockstep" in burst["reason"])
 
 
+def test_sparks_lockstep_filter_keeps_every_interaction_the_detectors_read(spark, settings, injected):
+    """The filter hands the driver a superset of the interactions in busy cells: the exact
+    filter (numpy, over every interaction) keeps no interaction it drops, and the detectors
+    find the same groups from either."""
+    from datetime import timedelta
+
+    from influence.graph.authenticity import Events, detect, lockstep_candidates
+    from influence.pipelines import authenticity
+    from influence.transforms.edges import in_window
+
+    lake, _ = injected
+    summary = _rows(spark, lake, tables.NETWORK_SUMMARY).iloc[0]
+    as_of, days = summary["as_of_date"], int(summary["window_days"])
+    window = in_window(spark.read.format("delta").load(str(lake / tables.INTERACTIONS)), as_of, days)
+    edges = spark.read.format("delta").load(str(lake / tables.EDGES))
+    metrics = spark.read.format("delta").load(str(lake / tables.SCORES)).select("user_id", "pagerank", "community_id")
+    graph, engagement, _, filtered = authenticity._to_driver(edges, metrics, window, as_of, days,
+                                                             settings.authenticity)
+    every = window.select("actor_id", "target_id", "occurred_at").toPandas()
+    start = authenticity._unix(as_of - timedelta(days=days - 1))
+    everything = Events(np.searchsorted(graph.ids, every["actor_id"].to_numpy().astype(str)),
+                        np.searchsorted(graph.ids, every["target_id"].to_numpy().astype(str)),
+                        every["occurred_at"].astype("int64").to_numpy() // 10**9)
+    exact = lockstep_candidates(everything, start, settings.authenticity, graph.n)
+    kept = set(zip(filtered.actor.tolist(), filtered.target.tolist(), filtered.seconds.tolist()))
+    assert set(zip(exact.actor.tolist(), exact.target.tolist(), exact.seconds.tolist())) <= kept
+    assert len(filtered.actor) < 0.5 * len(everything.actor)
+    assert detect(engagement, filtered, settings.authenticity) == detect(engagement, exact, settings.authenticity)
+
+
 def test_the_lifted_accounts_carry_the_flagged_share_and_lose_their_lift(spark, injected):
     lake, truth = injected
     scores = _rows(spark, lake, tables.SCORES).set_index("user_id")

@@ -126,8 +126,7 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
 
         started = time.perf_counter()
         with step("roles and lists"):
-            raw_ranks = ranked.select("user_id", "raw_rank") if authentic else None
-            segments, mass_premise = _segments(lake, scores, raw_ranks, window, settings, as_of, run_id)
+            segments, mass_premise = _segments(lake, scores, authentic, window, settings, as_of, run_id)
             segments = segments.localCheckpoint()
         stage_seconds["segments"] = _since(started)
 
@@ -179,18 +178,18 @@ def _since(started: float) -> float:
     return round(time.perf_counter() - started, 3)
 
 
-def _segments(lake: Lake, scores: DataFrame, raw_ranks: DataFrame | None, window: DataFrame, settings: Settings,
+def _segments(lake: Lake, scores: DataFrame, authentic: bool, window: DataFrame, settings: Settings,
               as_of: date, run_id: str) -> tuple[DataFrame, tuple[bool, str]]:
     """Roles and lists of every scope, with their changes since the previous scored date, and
     whether the global scope's mass roles are labelled (with the sentence that says why).
-    With ``raw_ranks`` (``user_id, raw_rank``: the rank by the score with pagerank), list
-    members pushed out by the authentic score get exit rows that say so."""
+    When the ``authentic`` score ruled, list members it pushed out (by ``raw_rank``, the rank
+    by the score with pagerank) get exit rows that say so."""
     previous_date = lake.latest_before(tables.SEGMENTS, "as_of_date", as_of)
     previous = None if previous_date is None else lake.read(tables.SEGMENTS).where(
         (F.col("as_of_date") == F.lit(previous_date)) & (F.col("change") != "exited"))
     members = memberships(scores, window, community_min_size=settings.scopes.community_min_size,
                           topics=settings.scopes.topics)
-    ranked = scores if raw_ranks is None else scores.join(raw_ranks, "user_id")
+    ranked = scores if authentic else scores.drop("raw_rank")
     scoped_users = in_one_partition(scoped(ranked, members.coalesce(1), settings.roles))
     previous_roles = None if previous is None else previous.where(~F.col("segment").isin(list(LISTS)))
     previous_lists = None if previous is None else previous.where(F.col("segment").isin(list(LISTS)))
