@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 import pandas as pd
 import pytest
 
-from influence.report import model, svg
+from influence.report import model, render, svg
 
 
 def _data(scores, segments=(), contacts=()):
@@ -191,3 +191,22 @@ def test_authenticity_not_assessed_says_why(summary, why):
     assert model.authenticity_view(model.ReportData(**{**data.__dict__, "summary": summary})) == {
         "state": "not_assessed", "why": why}
 
+
+def _section(view):
+    return str(render.environment().get_template("authenticity.html.j2").module.section(view))
+
+
+def test_the_authenticity_section_shows_each_state_escaped():
+    page = _section(model.authenticity_view(_flagged(groups=GROUPS)))
+    assert page.count("<tr>") == 1 + 4 + 1 + 2  # two headers, four groups, two lifted
+    assert "<script>" not in page and "&lt;script&gt;pod&lt;/script&gt;" in page and "&lt;b&gt;lifted" in page
+    assert "<td>p1, p2, zz</td>" in page
+    assert '>2026-06-28 10:00</span> to <span class="nowrap">2026-06-29 22:30<' in page
+    assert "groups flagged: 2 dense blocks, 1 lockstep burst and 1 reciprocal ring" in page
+    assert '<td class="num">62.0%</td>' in page and "rank before" in page and "pushed out of the top 100" in page
+    plain = _section(model.authenticity_view(_flagged(adjusted=False, groups=GROUPS)))
+    assert "rank before" not in plain and "are not adjusted" in plain and plain.count("<tr>") == 1 + 4 + 1 + 3
+    none = _section(model.authenticity_view(_flagged()))
+    assert "No group flagged" in none and "<table" not in none
+    assert "Not assessed for this date: it was off" in _section({"state": "not_assessed",
+                                                                 "why": "it was off (authenticity.enabled)"})
