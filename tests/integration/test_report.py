@@ -15,7 +15,7 @@ from influence.cli import app
 from tests.conftest import SAMPLE_FIRST, SAMPLE_SECOND
 
 CHROMIUM = shutil.which("chromium")
-SECTIONS = ("summary", "shortlist", "centers", "impressions", "roles", "plan", "illusion", "changes")
+SECTIONS = ("summary", "shortlist", "centers", "impressions", "roles", "plan", "illusion", "authenticity", "changes")
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +85,11 @@ def test_the_page_shows_every_section_without_script_errors(page, report, tmp_pa
     assert tab.locator("#illusion-table tbody tr").count() >= 3  # the sample's three most used topics
     assert tab.locator("#changes-table tbody tr").count() == 9  # four lists and five roles
     assert "No campaign plan for this date" in tab.locator("#plan").inner_text()  # this lake has none
+    # The sample has no pod, burst or ring: the section says so, with the summary's figures.
+    authenticity = tab.locator("#authenticity")
+    assert "No group flagged" in authenticity.inner_text()
+    assert authenticity.locator("table").count() == 0
+    assert authenticity.locator(".card").all_inner_texts()[:2] == ["0\ngroups flagged", "0\nflagged accounts"]
     screenshot = tab.screenshot(full_page=True)
     (tmp_path / "report.png").write_bytes(screenshot)
     if target := os.environ.get("REPORT_SCREENSHOT"):  # docs/img/report.jpg is made this way

@@ -52,6 +52,11 @@ def column_values(lake_root: Path, name: str, column: str) -> set:
     return set(_dataset(lake_root, name).to_table(columns=[column]).column(column).to_pylist())
 
 
+def column_names(lake_root: Path, name: str) -> list[str]:
+    """The columns of a table as its latest version has them (older lakes lack later columns)."""
+    return list(_dataset(lake_root, name).schema.names)
+
+
 def exists(lake_root: Path, name: str) -> bool:
     return (Path(lake_root) / name / "_delta_log").is_dir()
 

@@ -20,6 +20,8 @@ from influence.report.render import NETWORK_SIZE, SECTIONS, render
 
 SCORE_COLUMNS = ("user_id", "rank", "rank_change", "influence_score", "pagerank", "betweenness", "harmonic",
                  "community_id", "explanation")
+# Engagement authenticity's columns (issue 23): rows written before them lack them.
+AUTHENTICITY_COLUMNS = ("suspicious_share", "raw_influence_score", "raw_rank", "suspicious_reason")
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,31 @@ def read(lake_root: Path, as_of: date | None = None) -> ReportData:
                              f"{', '.join(str(d) for d in dates[-5:])}{' ...' if len(dates) > 5 else ''}")
     earlier = [d for d in dates if d < as_of]
     (summary,) = gold.rows_of_date(lake_root, tables.NETWORK_SUMMARY, as_of).to_dict("records")
-    scores = gold.rows_of_date(lake_root, tables.SCORES, as_of, columns=SCORE_COLUMNS)
+    scores = score_rows(lake_root, as_of)
     segments = gold.rows_of_date(lake_root, tables.SEGMENTS, as_of, where=ds.field("scope") == GLOBAL)
     leaders = scores.nsmallest(NETWORK_SIZE, "rank")["user_id"].tolist()
     plan, overlap = latest_plan(lake_root, as_of)
     return ReportData(as_of, earlier[-1] if earlier else None, _plain(summary), scores, segments,
-                      contacts_by_community(lake_root, as_of, leaders, scores), plan, overlap)
+                      contacts_by_community(lake_root, as_of, leaders, scores), plan, overlap,
+                      anomalies(lake_root, as_of))
+
+
+def score_rows(lake_root: Path, as_of: date) -> pd.DataFrame:
+    """The date's scores with the columns the report shows; the authenticity columns a lake
+    written before them lacks are there, null."""
+    present = set(gold.column_names(lake_root, tables.SCORES))
+    wanted = [*SCORE_COLUMNS, *(c for c in AUTHENTICITY_COLUMNS if c in present)]
+    scores = gold.rows_of_date(lake_root, tables.SCORES, as_of, columns=wanted)
+    return scores.assign(**{c: None for c in AUTHENTICITY_COLUMNS if c not in present})
+
+
+def anomalies(lake_root: Path, as_of: date) -> pd.DataFrame:
+    """The date's flagged groups (gold/engagement_anomalies), members and targets as lists;
+    empty when none was flagged or the lake predates the table."""
+    if not gold.exists(lake_root, tables.ANOMALIES):
+        return pd.DataFrame()
+    groups = gold.rows_of_date(lake_root, tables.ANOMALIES, as_of)
+    return groups.assign(members=groups["members"].map(_plain), targets=groups["targets"].map(_plain))
 
 
 def latest_plan(lake_root: Path, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:

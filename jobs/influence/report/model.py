@@ -29,6 +29,9 @@ class ReportData:
     # audience overlap at that plan's reach: empty when nothing was planned.
     plan: pd.DataFrame = field(default_factory=pd.DataFrame)
     overlap: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # The date's gold/engagement_anomalies rows (members and targets as lists): empty when no
+    # group was flagged or the lake predates the table.
+    anomalies: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -178,3 +181,85 @@ def overlap_matrix(data: ReportData, *, limit: int = 50) -> tuple[list[str], lis
     jaccard = {(r.user_a, r.user_b): float(r.jaccard) for r in data.overlap.itertuples()}
     matrix = [[1.0 if a == b else jaccard.get((min(a, b), max(a, b)), 0.0) for b in members] for a in members]
     return members, matrix
+
+
+DETECTOR_ORDER = ("dense_block", "lockstep", "ring")
+DETECTOR_NAMES = {"dense_block": "dense block", "lockstep": "lockstep burst", "ring": "reciprocal ring"}
+
+
+def authenticity_view(data: ReportData, *, lifted: int = 10, targets_shown: int = 3) -> dict[str, Any]:
+    """Engagement authenticity on the date: the flagged groups, the influencers they lifted
+    most, and how far the authentic score moved the ranking.
+
+    ``state`` is ``not_assessed`` (with ``why``: the date was scored before the check
+    existed, it was off, or skipped and why), ``none_flagged`` or ``flagged``. ``counts``:
+    the groups per detector (the summary's); ``found`` says them in words.
+    ``adjusted`` says whether ``influence_score`` is the authentic one
+    (``authenticity.authentic_scores``); the summary's figures (``users_moved``,
+    ``rank_shift_max``, ``rank_shift_median``, ``top100_pushed_out``) are None unless it is.
+
+    ``groups``: each flagged group (by detector, then its number), its members and targets
+    counted, ``lifts`` (its best-ranked targets by the score before, at most
+    ``targets_shown``; ``more`` the rest), ``score`` (times organic), ``measure`` and
+    ``value`` (density, or synchrony for lockstep), its interactions, window and reason.
+
+    ``lifted``: the ``lifted`` influencers a marketer would have booked on the strength of
+    flagged engagement: among the users who received some (``suspicious_share`` > 0) and
+    whom the authentic score ranks lower, the best placed by the score before
+    (``raw_rank``). Ordering by places lost instead would fill the table with users far down
+    the ranking (a fall from 40,000 to 90,000 changes no booking); users the discount leaves
+    in place keep a standing that does not rest on flagged engagement. Each has its share,
+    score and rank before and after, and the reason. When the score is not adjusted there
+    is no before and after: the users who received flagged engagement, best ranked first.
+    ``received`` counts the users who received some, ``lost`` those the discount moved down
+    (None when not adjusted).
+    """
+    summary = data.summary
+    status = summary.get("authenticity")
+    if status != "on":
+        why = ("this date was scored before the check existed" if status is None
+               else "it was off (authenticity.enabled)" if status == "off" else status)
+        return {"state": "not_assessed", "why": why}
+    scores = data.scores
+    adjusted = bool(summary.get("authentic_scores") and "raw_rank" in scores and scores["raw_rank"].notna().any())
+    figures = {k: summary.get(k) if adjusted else None
+               for k in ("users_moved", "rank_shift_max", "rank_shift_median", "top100_pushed_out")}
+    counts = {d: int((summary.get("anomaly_groups") or {}).get(d) or 0) for d in DETECTOR_ORDER}
+    found = [f"{n:,} {DETECTOR_NAMES[d]}{'s' if n > 1 else ''}" for d, n in counts.items() if n]
+    view = {"state": "none_flagged", "why": None, "adjusted": adjusted, "counts": counts,
+            "found": ", ".join(found[:-1]) + " and " + found[-1] if len(found) > 1 else "".join(found),
+            "flagged_accounts": int(summary.get("flagged_accounts") or 0), **figures,
+            "groups": [], "lifted": [], "received": 0, "lost": 0 if adjusted else None}
+    if data.anomalies.empty:
+        return view
+
+    before = scores.set_index("user_id")["raw_rank" if adjusted else "rank"].dropna()
+    groups = data.anomalies.assign(
+        order=data.anomalies["detector"].map({d: i for i, d in enumerate(DETECTOR_ORDER)}),
+        number=data.anomalies["group_id"].str.rsplit("-", n=1).str[-1].astype(int))
+    rows = []
+    for g in groups.sort_values(["order", "number"]).itertuples():
+        targets = sorted(g.targets, key=lambda user: (before.get(user, math.inf), user))
+        lockstep = g.detector == "lockstep"
+        value = g.synchrony if lockstep else g.density
+        rows.append({"group_id": g.group_id, "detector": g.detector, "kind": DETECTOR_NAMES.get(g.detector, g.detector),
+                     "members": len(g.members), "targets": len(g.targets), "lifts": targets[:targets_shown],
+                     "more": max(len(targets) - targets_shown, 0), "score": float(g.score),
+                     "measure": "synchrony" if lockstep else "density",
+                     "value": None if pd.isna(value) else float(value), "interactions": int(g.interactions),
+                     "window_start": pd.Timestamp(g.window_start).to_pydatetime(),
+                     "window_end": pd.Timestamp(g.window_end).to_pydatetime(), "reason": g.reason})
+
+    received = scores[scores["suspicious_share"].fillna(0) > 0]
+    if adjusted:
+        chosen = received[received["rank"] > received["raw_rank"]]
+        lost, chosen = len(chosen), chosen.sort_values(["raw_rank", "user_id"])
+    else:
+        lost, chosen = None, received.sort_values(["rank", "user_id"])
+    people = [{"user_id": r.user_id, "share": float(r.suspicious_share),
+               "score_before": float(r.raw_influence_score) if adjusted else float(r.influence_score),
+               "score_after": float(r.influence_score) if adjusted else None,
+               "rank_before": int(r.raw_rank) if adjusted else int(r.rank),
+               "rank_after": int(r.rank) if adjusted else None, "reason": r.suspicious_reason}
+              for r in chosen.head(lifted).itertuples()]
+    return {**view, "state": "flagged", "groups": rows, "lifted": people, "received": len(received), "lost": lost}
