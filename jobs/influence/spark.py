@@ -192,6 +192,11 @@ def _session_conf(settings: Settings) -> dict[str, str]:
         "spark.hadoop.fs.AbstractFileSystem.file.impl": "org.apache.hadoop.fs.local.RawLocalFs",
         # Delta replays its log with 50 tasks by default: seconds of overhead per write here.
         "spark.databricks.delta.snapshotPartitions": str(conf.shuffle_partitions),
+        # No per-file column statistics: every read here prunes by partition (dates), never by
+        # a column's min and max, and ids are random, so the statistics skip nothing; they cost
+        # a pass over every written row (about 3 s of a score of the sample) and would keep
+        # ids in the log, which erasure then has to rewrite (docs/operations.md).
+        "spark.databricks.delta.stats.collect": "false",
         # VACUUM lists a table's folders in this many tasks, 10,000 by default: about 30 s per
         # table on 2 cores, for a lake whose tables have tens of folders.
         "spark.sql.sources.parallelPartitionDiscovery.parallelism": str(conf.shuffle_partitions),

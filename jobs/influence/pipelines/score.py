@@ -19,7 +19,7 @@ from influence.io.lake import Lake, Replacement
 from influence.pipelines import Step, authenticity, new_run_id, no_progress
 from influence.privacy import pseudonymization_key, with_pseudonymous_ids
 from influence.transforms.edges import build_edges, in_window, window_bounds
-from influence.transforms.illusion import illusions, top_topics
+from influence.transforms.illusion import illusions, top_topics, topic_users
 from influence.transforms.impressions import (AUDIENCE_SOURCES, concentration, impressions_daily,
                                               posts_by_audience_source, visible_posts)
 from influence.transforms.lists import LISTS, list_rows
@@ -112,7 +112,8 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | 
             posts = kept(visible_posts(window, visible_types=impressions.visible_types,
                                        audience=impressions.audience, default_audience=impressions.default_audience,
                                        publications=impressions.publications, engaged=contacts))
-            daily = kept(impressions_daily(posts, run_id=run_id))  # audited, then written
+            # Audited, then written: clustered by date, so that each date's rows make one file.
+            daily = kept(impressions_daily(posts, run_id=run_id).repartition("date"))
             previous = lake.latest_before(tables.SCORES, "as_of_date", as_of)
             previous_ranks = None if previous is None else F.broadcast(
                 lake.read(tables.SCORES).where(F.col("as_of_date") == F.lit(previous)).select("user_id", "rank"))
@@ -216,7 +217,11 @@ def _figures(scores: DataFrame, segments: DataFrame, posts: DataFrame, window: D
     figures["followers_known"] = int(users["audience_size"].notna().sum())
     figures["score_spearman_followers"] = spearman(users["influence_score"], users["audience_size"])
     figures["score_spearman_in_degree"] = spearman(users["influence_score"], users["in_degree"])
-    traits = [*settings.illusion.traits, *top_topics(window, settings.illusion.top_topics)]
-    figures["majority_illusion"] = illusions(traits, window, edges, scores.select("user_id"), n_users,
-                                             contributors=settings.illusion.contributors)
+    topics = topic_users(window).cache()  # the top topics, then their holders
+    try:
+        traits = [*settings.illusion.traits, *top_topics(topics, settings.illusion.top_topics)]
+        figures["majority_illusion"] = illusions(traits, topics, edges, scores.select("user_id"), n_users,
+                                                 contributors=settings.illusion.contributors)
+    finally:
+        topics.unpersist()
     return figures

@@ -18,7 +18,6 @@ answered by a single collect whatever the number of traits.
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Iterable
 
 from pyspark.sql import DataFrame
@@ -26,45 +25,56 @@ from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
 
-def trait_holders(trait: str, window_interactions: DataFrame, edges: DataFrame) -> DataFrame:
-    """``user_id`` of the holders of ``topic:<hashtag>`` or ``engaged:<user id>``."""
-    kind, _, value = trait.partition(":")
-    if kind == "topic":
-        return (window_interactions.where(F.array_contains("topics", value.lower()))
-                .select(F.col("actor_id").alias("user_id")).distinct())
-    if kind == "engaged":
-        return edges.where((F.col("dst") == value) & (F.col("src") != value)).select(
-            F.col("src").alias("user_id")).distinct()
-    raise ValueError(f"unknown trait {trait!r}: use topic:<hashtag> or engaged:<user id>")
+def topic_users(window_interactions: DataFrame) -> DataFrame:
+    """``user_id, topic``: each user and the topics they used in the window, once each."""
+    return (window_interactions.select(F.col("actor_id").alias("user_id"), F.explode("topics").alias("topic"))
+            .distinct())
 
 
-def top_topics(window_interactions: DataFrame, count: int) -> list[str]:
-    """The ``count`` topics used by the most distinct users in the window (ties by name)."""
+def trait_holders(traits: Iterable[str], topics: DataFrame, edges: DataFrame) -> DataFrame:
+    """``trait, user_id`` for the holders of each ``topic:<hashtag>`` (users who used it:
+    ``topics`` is :func:`topic_users`) and ``engaged:<user id>`` (users who engaged the
+    account) of ``traits``: one filter of each source for all the traits."""
+    kinds: dict[str, list[str]] = {"topic": [], "engaged": []}
+    for trait in traits:
+        kind, _, value = trait.partition(":")
+        if kind not in kinds:
+            raise ValueError(f"unknown trait {trait!r}: use topic:<hashtag> or engaged:<user id>")
+        kinds[kind].append(value.lower() if kind == "topic" else value)
+    used = topics.where(F.col("topic").isin(kinds["topic"])).select(
+        F.concat(F.lit("topic:"), "topic").alias("trait"), "user_id")
+    engaged = edges.where(F.col("dst").isin(kinds["engaged"]) & (F.col("src") != F.col("dst"))).select(
+        F.concat(F.lit("engaged:"), "dst").alias("trait"), F.col("src").alias("user_id"))
+    return used.unionByName(engaged)
+
+
+def top_topics(topics: DataFrame, count: int) -> list[str]:
+    """The ``count`` topics used by the most distinct users in the window (ties by name);
+    ``topics`` is :func:`topic_users`."""
     if count <= 0:
         return []
-    used = (window_interactions.select("actor_id", F.explode("topics").alias("topic")).distinct()
-            .groupBy("topic").agg(F.count(F.lit(1)).alias("users"))
+    used = (topics.groupBy("topic").agg(F.count(F.lit(1)).alias("users"))
             .orderBy(F.col("users").desc(), F.col("topic")).limit(count).collect())
     return [f"topic:{r['topic']}" for r in used]
 
 
 def engaged_pairs(edges: DataFrame) -> DataFrame:
-    """``src, dst``: each user and the distinct other accounts it engages."""
-    return edges.where(F.col("src") != F.col("dst")).select("src", "dst").distinct()
+    """``src, dst``: each user and the other accounts it engages (edges are unique per pair)."""
+    return edges.where(F.col("src") != F.col("dst")).select("src", "dst")
 
 
-def illusions(traits: Iterable[str], window_interactions: DataFrame, edges: DataFrame, users: DataFrame,
+def illusions(traits: Iterable[str], topics: DataFrame, edges: DataFrame, users: DataFrame,
               n_users: int, *, contributors: int) -> list[dict[str, Any]]:
     """The figures of every trait (see the module docstring), in the given order, each trait once.
 
-    ``users`` has ``user_id`` and ``n_users`` rows. One Spark action for all the traits: a
-    trait per job would cost a dozen jobs each on a graph of any size.
+    ``topics`` is :func:`topic_users` of the window; ``users`` has ``user_id`` and ``n_users``
+    rows. One Spark action for all the traits: a trait per job would cost a dozen jobs each
+    on a graph of any size.
     """
     unique = list(dict.fromkeys(traits))
     if not unique:
         return []
-    holders = functools.reduce(DataFrame.unionByName, [
-        trait_holders(t, window_interactions, edges).withColumn("trait", F.lit(t)) for t in unique])
+    holders = trait_holders(unique, topics, edges)
     holding = holders.join(users.select("user_id"), "user_id").select("trait", F.col("user_id").alias("dst"))
     pairs = engaged_pairs(edges)
     engaged = pairs.groupBy("src").agg(F.count(F.lit(1)).alias("engaged"))
