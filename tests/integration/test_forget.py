@@ -35,9 +35,13 @@ def _exports(folder: Path) -> tuple[Path, Path]:
     for i in range(600):
         actor, target = rng.sample(people[:12] if i % 3 else people, 2)
         lines.append(f"{actor} {target} {START + i * 1200} {rng.choice(['reply', 'mention', 'reshare'])}\n")
+    # A bought burst on her and u01: thirty fresh accounts within an hour, a group of
+    # gold/engagement_anomalies whose targets name her (u01 too, so that he stays in her community).
+    burst = [f"burst{k:02d} {target} {START + 100 * 1200 + k * 60 + offset} reply\n"
+             for k in range(30) for offset, target in ((0, GONE), (30, "u01"))]
     folder.mkdir()
     first, second = folder / "first.txt", folder / "second.txt"
-    first.write_text("".join(lines[:400]) + f"{GONE} u01 yesterday reply\n")  # quarantined, quoting her
+    first.write_text("".join(lines[:400] + burst) + f"{GONE} u01 yesterday reply\n")  # quarantined, quoting her
     second.write_text("".join(lines[300:]))
     return first, second
 

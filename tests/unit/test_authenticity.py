@@ -57,6 +57,17 @@ class Rows:
                              as_of=date.fromtimestamp(START + (DAYS - 1) * DAY))
 
 
+def with_popular_accounts(rows: "Rows") -> tuple["Rows", tuple[str, ...]]:
+    """``rows`` with the organic background and three popular accounts that a third of the
+    accounts engage, twice each (where camouflage goes)."""
+    rows.background()
+    stars = ("o000", "o031", "o062")
+    for u in range(0, 300, 3):
+        for star in stars:
+            rows.add(f"o{u + 1:03d}", star, times=2)
+    return rows, stars
+
+
 def names(groups, ids, detector=None) -> list[list[str]]:
     return [sorted(ids[list(g.members)].tolist()) for g in groups if detector in (None, g.detector)]
 
@@ -65,12 +76,7 @@ def names(groups, ids, detector=None) -> list[list[str]]:
 
 
 def test_a_camouflaged_pod_is_one_dense_block_with_exactly_its_members():
-    rows = Rows(1)
-    rows.background()
-    stars = ("o000", "o031", "o062")  # popular: a third of the accounts engage each, twice
-    for u in range(0, 300, 3):
-        for star in stars:
-            rows.add(f"o{u + 1:03d}", star, times=2)
+    rows, stars = with_popular_accounts(Rows(1))
     pod = [f"p{i:02d}" for i in range(10)]
     for a in pod:
         for b in pod:
@@ -224,12 +230,7 @@ def pod_and_dense_ring() -> tuple[Rows, list[str], list[str]]:
     """A camouflaged pod of 14 that engages each post within the hour (a dense block, a
     reciprocal ring and a lockstep crew at once) and a heavy ring of 12 at its own times (a
     ring and a dense block)."""
-    rows = Rows(11)
-    rows.background()
-    stars = ("o000", "o031", "o062")  # popular: a third of the accounts engage each, twice
-    for u in range(0, 300, 3):
-        for star in stars:
-            rows.add(f"o{u + 1:03d}", star, times=2)
+    rows, stars = with_popular_accounts(Rows(11))
     pod = [f"p{i:02d}" for i in range(14)]
     for k, poster in enumerate(pod):
         for post in range(6):
