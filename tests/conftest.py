@@ -29,10 +29,13 @@ def settings() -> Settings:
     # 156 and uses about a sixth less JVM CPU; BENCHMARKS.md). The product keeps both by default;
     # the cluster run (test_cluster.py) and the crash tests' killed processes score with its
     # defaults and compare their rows with rows made here, so both paths are checked
-    # against each other.
+    # against each other. Delta keeps the log and state of the last 1,000 tables it opened, and
+    # the suite opens thousands, one lake a module or a test: 64 keep a test's tables. One
+    # JVM runs every test's pipelines, hence more heap than a command's default.
     return load_config(overrides={
-        "spark": {"master": "local[2]", "shuffle_partitions": 2, "driver_memory": "2g", "ui": False,
-                  "conf": {"spark.sql.codegen.factoryMode": "NO_CODEGEN", "spark.sql.adaptive.enabled": "false"}},
+        "spark": {"master": "local[2]", "shuffle_partitions": 2, "driver_memory": "3g", "ui": False,
+                  "conf": {"spark.sql.codegen.factoryMode": "NO_CODEGEN", "spark.sql.adaptive.enabled": "false",
+                           "spark.databricks.delta.delta.log.cacheSize": "64"}},
     })
 
 

@@ -280,3 +280,25 @@ def test_the_authenticity_settings_have_their_defaults_and_take_yaml_and_the_env
     assert changed.authenticity.lockstep.min_accounts == 20
     assert load_config(overrides={"authenticity": {"attribution": {"wave_accounts": 12}}}).authenticity \
         .prefilter_accounts == 10
+
+
+def test_local_checkpoints_made_in_the_block_are_released_at_its_end_and_older_ones_kept(spark):
+    from influence.spark import local_checkpoints_released
+
+    def persisted() -> set[int]:
+        return set(spark.sparkContext._jsc.getPersistentRDDs().keySet())
+
+    older = spark.range(10).localCheckpoint()
+    kept = persisted()
+    with pytest.raises(RuntimeError), local_checkpoints_released(spark):
+        inside = spark.range(20).selectExpr("id * 2 AS doubled").localCheckpoint()
+        checkpointed = persisted() - kept
+        cached = spark.range(5).cache()
+        cached.count()
+        in_cache = persisted() - kept - checkpointed
+        assert inside.count() == 20 and len(checkpointed) == 1 and len(in_cache) == 1
+        raise RuntimeError("a failed step releases them too")
+    # The checkpoint's blocks are gone; a cache is its owner's to release.
+    assert persisted() - kept == in_cache
+    assert kept <= persisted() and older.count() == 10
+    cached.unpersist()

@@ -18,6 +18,7 @@ from influence.io.lake import Lake
 from influence.pipelines import Step, new_run_id, no_progress
 from influence.privacy import pseudonymization_key
 from influence.profiles import infer_profile, load_profile
+from influence.spark import local_checkpoints_released
 from influence.transforms.interactions import check_lines, split_checked
 
 AUDITED = (tables.INTERACTIONS,)  # the tables whose candidate rows an ingest audits
@@ -80,7 +81,7 @@ def run(spark: SparkSession, settings: Settings, lake_root: Path, inputs: list[P
     reports = []
     with claims.staging_area(lake.root, run_id) as staging:
         for number, path in enumerate(files, start=1):
-            with step(f"ingest {path.name} ({number}/{len(files)})"):
+            with step(f"ingest {path.name} ({number}/{len(files)})"), local_checkpoints_released(spark):
                 reports.append(_ingest_file(spark, lake, settings, path, profiles[path], run_id,
                                             staging / f"{number}.parquet"))
     return reports

@@ -18,6 +18,7 @@ from influence.graph.engines import choose_engine
 from influence.io.lake import Lake, Replacement
 from influence.pipelines import Step, authenticity, new_run_id, no_progress
 from influence.privacy import pseudonymization_key, with_pseudonymous_ids
+from influence.spark import local_checkpoints_released
 from influence.transforms.edges import build_edges, in_window, window_bounds
 from influence.transforms.illusion import illusions, top_topics, topic_users
 from influence.transforms.impressions import (AUDIENCE_SOURCES, concentration, impressions_daily,
@@ -62,6 +63,12 @@ def seed_for(as_of: date) -> int:
 
 def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | None = None,
         window_days: int | None = None, engine: str | None = None, step: Step = no_progress) -> ScoreReport:
+    with local_checkpoints_released(spark):
+        return _run(spark, settings, lake_root, as_of, window_days, engine, step)
+
+
+def _run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | None, window_days: int | None,
+         engine: str | None, step: Step) -> ScoreReport:
     lake = Lake(spark, lake_root)
     settings = with_pseudonymous_ids(settings, pseudonymization_key())
     window_days = window_days or settings.window_days
