@@ -36,6 +36,12 @@ class Rows:
             when = seconds if seconds is not None else START + int(self.rng.integers(0, DAYS * DAY))
             self.rows.append((actor, target, when))
 
+    def engages_the_others(self, actor: str, group: list[str], times: int) -> None:
+        """``actor`` engages every other member of ``group``, ``times`` times each."""
+        for other in group:
+            if other != actor:
+                self.add(actor, other, times=times)
+
     def background(self, users: int = 300, per_user: int = 4, community: int = 30) -> None:
         """Organic-looking engagement: communities of ``community`` accounts engaging inside
         mostly, a few answers back, one interaction at a time at random times."""
@@ -79,9 +85,7 @@ def test_a_camouflaged_pod_is_one_dense_block_with_exactly_its_members():
     rows, stars = with_popular_accounts(Rows(1))
     pod = [f"p{i:02d}" for i in range(10)]
     for a in pod:
-        for b in pod:
-            if a != b:
-                rows.add(a, b, times=8)
+        rows.engages_the_others(a, pod, times=8)
         for star in stars:  # camouflage: as much again on the popular accounts
             rows.add(a, star, times=24)
     engagement, events, ids = rows.engagement()
@@ -194,9 +198,7 @@ def test_a_reciprocal_ring_is_one_ring_with_exactly_its_members():
     rows.background()
     ring = [f"r{i}" for i in range(6)]
     for a in ring:
-        for b in ring:
-            if a != b:
-                rows.add(a, b, times=3)
+        rows.engages_the_others(a, ring, times=3)
         rows.add(a, "o015", times=2)  # one-way engagement elsewhere
     engagement, events, ids = rows.engagement()
     groups = rings(engagement, DEFAULTS.ring)
@@ -210,9 +212,7 @@ def test_a_reciprocal_circle_of_friends_inside_its_community_is_no_ring():
     rows.background()
     friends = [f"o{u:03d}" for u in range(60, 66)]  # six friends of one community of 30
     for a in friends:
-        for b in friends:
-            if a != b:
-                rows.add(a, b, times=3)
+        rows.engages_the_others(a, friends, times=3)
     for u in range(60, 90):  # who answer many of their community, as friends do
         for v in range(60, 90):
             if u != v and rows.rng.random() < 0.3:
@@ -242,9 +242,7 @@ def pod_and_dense_ring() -> tuple[Rows, list[str], list[str]]:
             rows.add(poster, star, times=12)
     ring = [f"r{i:02d}" for i in range(12)]
     for a in ring:
-        for b in ring:
-            if a != b:
-                rows.add(a, b, times=6)
+        rows.engages_the_others(a, ring, times=6)
     return rows, pod, ring
 
 
@@ -272,9 +270,7 @@ def test_a_dense_community_of_real_accounts_is_no_group_of_detect():
     rows.background()
     friends = [f"f{i}" for i in range(9)]
     for a in friends:
-        for b in friends:
-            if a != b:
-                rows.add(a, b, times=10)  # as heavy as a pod, at their own times
+        rows.engages_the_others(a, friends, times=10)  # as heavy as a pod, at their own times
         for v in rows.rng.choice(300, 30, replace=False):  # and a life outside: 60% of what they do
             rows.add(a, f"o{v:03d}", times=4)
             rows.add(f"o{v:03d}", a)
