@@ -176,16 +176,15 @@ def get_spark(settings: Settings | None = None) -> SparkSession:
     return spark
 
 
-
 @contextmanager
 def local_checkpoints_released(spark: SparkSession) -> Iterator[None]:
     """Within the block, ``localCheckpoint`` as usual; at its end (failed or not), the blocks of
     every RDD checkpointed in it are dropped.
 
     Spark keeps a local checkpoint's blocks after its DataFrame is gone (the RDD stays
-    referenced inside the JVM): 11-30 MiB of heap per ingest and score of a 2,000-user
-    export, so a long-lived session (a backfill, the test suite) ended in back-to-back full
-    garbage collections. Frames checkpointed in the block must not be used after it.
+    referenced inside the JVM), so a long-lived session (a backfill, the test suite) gained
+    memory with every ingest and score and ended in back-to-back full garbage collections.
+    Frames checkpointed in the block must not be used after it.
     """
     context = spark.sparkContext._jsc
     before = set(context.getPersistentRDDs().keySet())
@@ -195,6 +194,7 @@ def local_checkpoints_released(spark: SparkSession) -> Iterator[None]:
         for rdd_id, rdd in context.getPersistentRDDs().items():
             if rdd_id not in before and rdd.rdd().isCheckpointed():
                 rdd.unpersist(False)
+
 
 def _session_conf(settings: Settings) -> dict[str, str]:
     """Options that take effect on a running JVM too, with the config's own spark.* keys last."""
