@@ -75,7 +75,7 @@ def _run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date |
     run_id = new_run_id("score")
     with step("read bronze"):
         as_of = as_of or latest_event_date(lake)
-        interactions = lake.read_range(tables.INTERACTIONS, "event_date", *window_bounds(as_of, window_days))
+        interactions = lake.read(tables.INTERACTIONS)
     stage_seconds: dict[str, float] = {}
     started = time.perf_counter()
 
