@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -66,9 +67,14 @@ def with_commit_retries(what: str, commit: Callable[[], Result],
     raise AssertionError("unreachable")
 
 
-def _date_predicate(column: str, first: date, last: date) -> str:
+def date_predicate(column: str, first: date, last: date) -> str:
     return (f"{column} = '{first.isoformat()}'" if first == last
             else f"{column} >= '{first.isoformat()}' AND {column} <= '{last.isoformat()}'")
+
+
+# The (lake, table) pairs whose logs this process has prefetched (Lake.prefetch).
+_PREFETCHED: set[tuple[Path, str]] = set()
+_PREFETCHED_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,7 @@ class Replacement:
     @classmethod
     def of_range(cls, df: DataFrame, name: str, column: str, first: date, last: date) -> "Replacement":
         """The rows whose ``column`` lies in [first, last]."""
-        return cls(df, name, _date_predicate(column, first, last))
+        return cls(df, name, date_predicate(column, first, last))
 
     @classmethod
     def of_partition(cls, df: DataFrame, name: str, column: str, value: date) -> "Replacement":
@@ -150,7 +156,7 @@ class Lake:
 
     def replace_range(self, df: DataFrame, name: str, column: str, first: date, last: date) -> None:
         """Atomically replace every row whose ``column`` lies in [first, last] with ``df``."""
-        self.replace_where(df, name, _date_predicate(column, first, last))
+        self.replace_where(df, name, date_predicate(column, first, last))
 
     def replace_concurrently(self, replacements: Sequence[Replacement]) -> None:
         """Each replacement as :meth:`replace_where` does it, all at once: one thread each, so
@@ -161,12 +167,37 @@ class Lake:
             for r in replacements:
                 self.replace_where(r.df, r.name, r.where)
             return
-        write = inheritable_thread_target(lambda r: self.replace_where(r.df, r.name, r.where))
+        write = inheritable_thread_target(self.spark)(lambda r: self.replace_where(r.df, r.name, r.where))
         with ThreadPoolExecutor(len(replacements), thread_name_prefix="publish") as pool:
             futures = [pool.submit(write, r) for r in replacements]
             wait(futures)
         for future in futures:
             future.result()
+
+    def prefetch(self, reads: Sequence[tuple[str, str]]) -> threading.Thread:
+        """Make, in a background thread, the reads that later writes will make of these
+        ``(table, SQL predicate)``: each committed table's log replayed into a snapshot, and
+        the files the predicate selects planned (with a one-row read). A cold JVM's first Delta
+        calls take seconds of one core, mostly planning; a command starts them while it
+        computes, when the other core is mostly idle, and its writes then find the snapshots
+        loaded. Each table once per process: Delta keeps the snapshots it has loaded (a
+        backfill's later dates, a test session). A failure here only leaves the work to the
+        write."""
+        with _PREFETCHED_LOCK:
+            reads = [(name, where) for name, where in reads
+                     if self.committed(name) and (self.root, name) not in _PREFETCHED]
+            _PREFETCHED.update((self.root, name) for name, _ in reads)
+
+        def load() -> None:
+            for name, where in reads:
+                try:
+                    self.spark.read.format("delta").load(self.path(name)).where(where).isEmpty()
+                except Exception as error:  # the write will read the log itself, and report what fails
+                    log.debug("prefetch of %s failed: %s", name, error)
+
+        thread = threading.Thread(target=inheritable_thread_target(self.spark)(load), name="prefetch", daemon=True)
+        thread.start()
+        return thread
 
     def replace_where(self, df: DataFrame, name: str, where: str) -> None:
         """Atomically replace every row matching the SQL predicate ``where`` with ``df``."""

@@ -112,6 +112,8 @@ def _ingest_claimed(spark, lake: Lake, settings: Settings, path: Path, sha256: s
                     staging: Path, claim: claims.ContentClaim) -> FileReport:
     now = datetime.now(timezone.utc)
     limits = exports.Limits(settings.ingest.max_line_bytes, settings.ingest.max_decompressed_bytes)
+    # The tables this file goes to, loaded while it is framed and parsed (Lake.prefetch).
+    lake.prefetch([(name, "true") for name in (tables.INTERACTIONS, tables.QUARANTINE, tables.INGESTED_FILES)])
     framed = exports.frame_export(path, staging, limits)
     header = exports.csv_header(staging, profile.delimiter) if profile.format == "csv" else None
     lines = spark.read.parquet(str(staging))

@@ -15,7 +15,7 @@ from influence import quality, tables
 from influence.config import Settings
 from influence.errors import InfluenceError
 from influence.graph.engines import choose_engine
-from influence.io.lake import Lake, Replacement
+from influence.io.lake import Lake, Replacement, date_predicate
 from influence.pipelines import Step, authenticity, new_run_id, no_progress
 from influence.privacy import pseudonymization_key, with_pseudonymous_ids
 from influence.spark import local_checkpoints_released
@@ -61,6 +61,11 @@ def seed_for(as_of: date) -> int:
     return as_of.year * 10_000 + as_of.month * 100 + as_of.day
 
 
+# The tables a score replaces one date of (and the impressions of its window).
+PUBLISHED_BY_DATE = ((tables.EDGES, "as_of_date"), (tables.SCORES, "as_of_date"), (tables.SEGMENTS, "as_of_date"),
+                     (tables.ANOMALIES, "as_of_date"), (tables.NETWORK_SUMMARY, "as_of_date"))
+
+
 def run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date | None = None,
         window_days: int | None = None, engine: str | None = None, step: Step = no_progress) -> ScoreReport:
     with local_checkpoints_released(spark):
@@ -76,6 +81,8 @@ def _run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date |
     with step("read bronze"):
         as_of = as_of or latest_event_date(lake)
         interactions = lake.read(tables.INTERACTIONS)
+        lake.prefetch([(name, date_predicate(column, as_of, as_of)) for name, column in PUBLISHED_BY_DATE]
+                      + [(tables.IMPRESSIONS, date_predicate("date", *window_bounds(as_of, window_days)))])
     stage_seconds: dict[str, float] = {}
     started = time.perf_counter()
 
