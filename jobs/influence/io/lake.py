@@ -229,15 +229,18 @@ class Lake:
         values = [v for v in self.partition_values(name, column) if before is None or v < before]
         return max(values, default=None)
 
-    def insert_new(self, df: DataFrame, name: str, partition_column: str) -> int:
+    def insert_new(self, df: DataFrame, name: str, partition_column: str, first: date, last: date) -> int:
         """Insert the rows whose key is not in the table yet; return how many were inserted.
 
-        The merge matches on the table's key and its partition column, so it reads only
-        the partitions the new rows fall in.
+        ``first`` and ``last`` bound the rows' ``partition_column``. The merge matches on the
+        table's key and its partition column within those bounds, so it reads only those
+        partitions of the table, however long its history (without the bounds, Delta reads
+        every file to join them).
         """
         contract = tables.table(name)
         self.ensure(name)
-        condition = " AND ".join(f"t.{c} = s.{c}" for c in (*contract.key, partition_column))
+        condition = " AND ".join([*(f"t.{c} = s.{c}" for c in (*contract.key, partition_column)),
+                                  date_predicate(f"t.{partition_column}", first, last)])
         source = tables.conform(df, name)
 
         def merge() -> Row:

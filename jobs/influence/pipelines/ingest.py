@@ -137,7 +137,7 @@ def _ingest_claimed(spark, lake: Lake, settings: Settings, path: Path, sha256: s
     if n_valid:
         quality.require_all({tables.INTERACTIONS: accepted})
     claim.begin(run_id, path)
-    inserted = lake.insert_new(accepted, tables.INTERACTIONS, "event_date") if n_valid else 0
+    inserted = lake.insert_new(accepted, tables.INTERACTIONS, "event_date", valid["lo"], valid["hi"]) if n_valid else 0
     # Rows an interrupted attempt at this content inserted are this file's, not duplicates.
     inserted += _written_by(lake, tables.INTERACTIONS, claim.interrupted, valid["lo"], valid["hi"]) if n_valid else 0
     if n_quarantined and not _written_by(lake, tables.QUARANTINE, claim.interrupted):
