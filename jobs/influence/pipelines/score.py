@@ -61,7 +61,7 @@ def seed_for(as_of: date) -> int:
     return as_of.year * 10_000 + as_of.month * 100 + as_of.day
 
 
-# The tables a score replaces one date of (and the impressions of its window).
+# The tables whose rows of one date a score replaces (the impressions, the window's dates: prefetched apart).
 PUBLISHED_BY_DATE = ((tables.EDGES, "as_of_date"), (tables.SCORES, "as_of_date"), (tables.SEGMENTS, "as_of_date"),
                      (tables.ANOMALIES, "as_of_date"), (tables.NETWORK_SUMMARY, "as_of_date"))
 
