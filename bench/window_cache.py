@@ -5,7 +5,7 @@
 Variants, each in a fresh process as a score is (Spark started, then timed):
 - ``delta``: Spark's Delta reader, which replays the table's log in Spark jobs first;
 - ``files``: the data files the log names, listed by delta-rs and read as Parquet
-  (tried and dropped: the Delta warm-up it spares moves to the score's publish; BENCHMARKS.md);
+  (``Lake.read_range``, what a score does);
 each cached compressed or not (``spark.sql.inMemoryColumnarStorage.compressed``). Per
 variant: seconds to plan the read and cache it, to fill the cache (a count), and the cache's
 size. Rounds alternate the variants; medians. LAKE is any lake, such as one that
@@ -39,16 +39,8 @@ def child(reader: str, compressed: str, lake: Path, as_of: str, window_days: int
     first = last - timedelta(days=window_days - 1)
     store = Lake(spark, lake)
     started = time.perf_counter()
-    if reader == "files":
-        from deltalake import DeltaTable
-
-        path = store.path(tables.INTERACTIONS)
-        files = DeltaTable(path).file_uris(partition_filters=[("event_date", ">=", first.isoformat()),
-                                                              ("event_date", "<=", last.isoformat())])
-        schema = tables.table(tables.INTERACTIONS).schema
-        rows = spark.read.schema(schema).option("basePath", path).parquet(*files)
-    else:
-        rows = store.read(tables.INTERACTIONS).where(f"event_date BETWEEN '{first}' AND '{last}'")
+    rows = (store.read_range(tables.INTERACTIONS, "event_date", first, last) if reader == "files"
+            else store.read(tables.INTERACTIONS).where(f"event_date BETWEEN '{first}' AND '{last}'"))
     window = rows.drop("source_file", "ingest_run_id").cache()
     planned = time.perf_counter()
     n = window.count()

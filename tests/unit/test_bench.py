@@ -92,3 +92,16 @@ def test_bench_trust_calls_the_top_resolved_only_when_the_bounds_are_within_half
     assert not loose["top100_strict_resolved"] and not loose["top_resolved"]
     wide = betweenness_resolution(estimate, np.where(np.arange(200) == 99, 0.3, 0.2))
     assert not wide["top_resolved"] and wide["median_error_top100"] == 0.2
+
+
+def test_the_side_by_side_table_gives_each_revision_s_medians_per_step():
+    from bench import ab
+
+    def run(seconds: float, publish: float) -> dict:
+        return {"seconds": seconds, "steps": {"build edges": 1.0, "publish": publish}}
+
+    results = {"command": "python -m bench.ab", "repeats": 3,
+               "runs": {"old": [run(30, 5), run(50, 9), run(40, 7)], "new": [run(20, 2), run(25, 4), run(90, 3)]}}
+    lines = ab.table(results).splitlines()
+    assert "| **from process start** | **40.0** | **25.0** |" in lines
+    assert "| publish | 7.0 | 3.0 |" in lines and "| build edges | 1.0 | 1.0 |" in lines

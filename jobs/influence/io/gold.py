@@ -44,6 +44,16 @@ def partition_values(lake_root: Path, name: str, column: str) -> set | None:
     return set(files.column(f"partition.{column}").to_pylist()) if files.num_rows else set()
 
 
+def files_in_range(lake_root: Path, name: str, column: str, first: date, last: date) -> list[str] | None:
+    """The data files of the latest version whose partition ``column`` lies in [first, last],
+    from the table's log alone; None for a table with deletion vectors, whose files may hold
+    rows that are no longer live (read it through Spark's Delta reader)."""
+    table = _table(lake_root, name)
+    if "deletionVectors" in (table.protocol().reader_features or ()):
+        return None
+    return table.file_uris(partition_filters=[(column, ">=", first.isoformat()), (column, "<=", last.isoformat())])
+
+
 def column_values(lake_root: Path, name: str, column: str) -> set:
     """Every value of ``column`` in a (small) table, read with delta-rs; empty for a table not
     created yet."""

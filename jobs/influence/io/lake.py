@@ -17,6 +17,7 @@ from delta.tables import DeltaTable
 from pyspark import inheritable_thread_target
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, Row, SparkSession
+from pyspark.sql import functions as F
 
 from influence import tables
 from influence.config import MIN_RETAIN_HOURS
@@ -139,6 +140,26 @@ class Lake:
         if not self.exists(name):
             raise InfluenceError(f"{self.path(name)} does not exist yet: nothing has been written to {name}")
         return self.spark.read.format("delta").load(self.path(name))
+
+    def read_range(self, name: str, column: str, first: date, last: date) -> DataFrame:
+        """The rows of the latest version whose partition ``column`` lies in [first, last].
+
+        The data files come from the Delta log through delta-rs and Spark reads them as
+        Parquet: Spark's Delta reader would first replay the log in Spark jobs, 6 to 7 s of a
+        cold process (``bench/results/window-cache.md``). A table with deletion vectors, or
+        with folders not named by their partition value, is read through the Delta reader.
+        """
+        if not self.committed(name):
+            raise InfluenceError(f"{self.path(name)} does not exist yet: nothing has been written to {name}")
+        files = gold.files_in_range(self.root, name, column, first, last)
+        if files is None or any(f"/{column}=" not in file for file in files):  # a folder not named by its value
+            return self.read(name).where(F.col(column).between(F.lit(first), F.lit(last)))
+        schema = tables.table(name).schema
+        if not files:
+            return self.spark.createDataFrame([], schema)
+        # The partition column, which Parquet files do not hold, comes from the folders' names.
+        return self.spark.read.schema(schema).option("basePath", self.path(name)).parquet(*files) \
+            .select(*schema.fieldNames())
 
     def append(self, df: DataFrame, name: str) -> None:
         self.ensure(name)

@@ -80,7 +80,7 @@ def _run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date |
     run_id = new_run_id("score")
     with step("read bronze"):
         as_of = as_of or latest_event_date(lake)
-        interactions = lake.read(tables.INTERACTIONS)
+        interactions = lake.read_range(tables.INTERACTIONS, "event_date", *window_bounds(as_of, window_days))
         lake.prefetch([(name, date_predicate(column, as_of, as_of)) for name, column in PUBLISHED_BY_DATE]
                       + [(tables.IMPRESSIONS, date_predicate("date", *window_bounds(as_of, window_days)))])
     stage_seconds: dict[str, float] = {}
