@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- then the influence command, without --lake")
     args = parser.parse_args(argv)
-    command = [a for a in args.command if a != "--"]
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("give the influence command after --")
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-ab-"))

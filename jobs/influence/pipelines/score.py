@@ -80,9 +80,10 @@ def _run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date |
     run_id = new_run_id("score")
     with step("read bronze"):
         as_of = as_of or latest_event_date(lake)
-        interactions = lake.read_range(tables.INTERACTIONS, "event_date", *window_bounds(as_of, window_days))
+        bounds = window_bounds(as_of, window_days)  # the window's first and last dates
+        interactions = lake.read_range(tables.INTERACTIONS, "event_date", *bounds)
         lake.prefetch([(name, date_predicate(column, as_of, as_of)) for name, column in PUBLISHED_BY_DATE]
-                      + [(tables.IMPRESSIONS, date_predicate("date", *window_bounds(as_of, window_days)))])
+                      + [(tables.IMPRESSIONS, date_predicate("date", *bounds))])
     stage_seconds: dict[str, float] = {}
     started = time.perf_counter()
 
@@ -169,7 +170,7 @@ def _run(spark: SparkSession, settings: Settings, lake_root: Path, as_of: date |
         with step("publish"):
             lake.replace_concurrently([
                 Replacement.of_partition(edges, tables.EDGES, "as_of_date", as_of),
-                Replacement.of_range(daily, tables.IMPRESSIONS, "date", *window_bounds(as_of, window_days)),
+                Replacement.of_range(daily, tables.IMPRESSIONS, "date", *bounds),
                 Replacement.of_partition(scores, tables.SCORES, "as_of_date", as_of),
                 Replacement.of_partition(segments, tables.SEGMENTS, "as_of_date", as_of),
                 Replacement.of_partition(assessment.anomalies, tables.ANOMALIES, "as_of_date", as_of)])
