@@ -83,8 +83,9 @@ def _java_options(settings: Settings, key: str, ours: str) -> str:
 QUICK_JIT = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m"
 
 # Interpreted expressions: on a few hundred thousand rows, compiling the generated code
-# (Janino) costs more than it saves.
-SHORT_RUN_SQL = {"spark.sql.codegen.factoryMode": "NO_CODEGEN"}
+# (Janino) costs more than it saves. No adaptive re-planning either: on so few rows it has no
+# partitions to coalesce nor skew to split, and each exchange it plans apart is one more Spark job.
+SHORT_RUN_SQL = {"spark.sql.codegen.factoryMode": "NO_CODEGEN", "spark.sql.adaptive.enabled": "false"}
 
 
 def for_input(settings: Settings, export_bytes: int | None, bronze_bytes: int | None) -> Settings:

@@ -253,13 +253,15 @@ def test_a_small_input_gets_the_short_run_tuning_and_the_config_keeps_the_last_w
     spark = Settings().spark
     export, bronze = spark.short_run_max_export_bytes, spark.short_run_max_bronze_bytes
     short = for_input(Settings(), export, bronze).spark.conf
-    assert short == {"spark.sql.codegen.factoryMode": "NO_CODEGEN", "spark.driver.extraJavaOptions": QUICK_JIT}
+    assert short == {"spark.sql.codegen.factoryMode": "NO_CODEGEN", "spark.sql.adaptive.enabled": "false",
+                     "spark.driver.extraJavaOptions": QUICK_JIT}
     assert for_input(Settings(), export + 1, 0) == Settings()  # a larger export: the defaults
     assert for_input(Settings(), 0, bronze + 1) == Settings()  # a larger bronze to score: the defaults
     assert for_input(Settings(), None, 0) == Settings()  # size unknown (a landing folder): the defaults
     mine = load_config(overrides={"spark": {"conf": {"spark.sql.codegen.factoryMode": "CODEGEN_ONLY",
                                                      "spark.driver.extraJavaOptions": "-Xss4m"}}})
     assert for_input(mine, 0, 0).spark.conf == {"spark.sql.codegen.factoryMode": "CODEGEN_ONLY",
+                                                "spark.sql.adaptive.enabled": "false",
                                                 "spark.driver.extraJavaOptions": f"{QUICK_JIT} -Xss4m"}
     forced = load_config(overrides={"spark": {"tuning": "long"}})
     assert for_input(forced, 0, 0) == forced
