@@ -1,7 +1,6 @@
 """Framing hostile exports into numbered lines: limits, encodings, archives and links."""
 
 import gzip
-import io
 import stat
 import zipfile
 

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
 from http.client import HTTPException
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from influence.config import PullSettings, SourceSettings
 from influence.errors import InfluenceError
