@@ -47,10 +47,10 @@ class SparkSettings(_Strict):
     ui: bool = False
     # The driver maps its classes from the archive set-up made (influence.class_archive).
     class_archive: bool = True
-    # The short-run tuning (the JIT's quick compiler only, expressions interpreted, no adaptive execution) for
-    # commands whose export files and bronze table are at most these sizes, where the JVM's
-    # warm-up is most of the process; "short" or "long" decide it for every command
-    # (docs/operations.md, where the sizes come from).
+    # The short-run tuning (the JIT's quick compiler only, expressions interpreted, no
+    # adaptive execution) for commands whose export files and bronze table are at most these
+    # sizes, where the JVM's warm-up is most of the process; "short" or "long" decide it for
+    # every command (docs/operations.md, where the sizes come from).
     tuning: Literal["auto", "short", "long"] = "auto"
     short_run_max_export_bytes: int = Field(4 * 2**20, ge=0)
     short_run_max_bronze_bytes: int = Field(16 * 2**20, ge=0)
