@@ -17,8 +17,8 @@ SCRIPT = Path(sys.executable).with_name("influence")
 # and Janino's generated code. The tuning docs/operations.md gives for short runs: C1 only,
 # and interpreted expressions as in the suite's session (a cold score 56 s -> 39 s, python -m bench.cold_start).
 # The cluster run keeps compiled expressions (only its JIT is C1), so compiled rows are
-# still compared with the session's. Adaptive execution is left to the command: off for the
-# small inputs of the CLI's processes (the short tuning), on in the DAGs' spark-submit tasks.
+# still compared with the session's. Adaptive execution is left to the command: the short
+# tuning turns it off for small inputs, under spark-submit too (a runtime setting).
 SHORT_RUN_CONF = {"spark.driver.extraJavaOptions": QUICK_JIT, "spark.sql.codegen.factoryMode": "NO_CODEGEN"}
 
 
